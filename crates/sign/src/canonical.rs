@@ -117,7 +117,7 @@ impl<'a> From<&'a Field<'a>> for Field<'a> {
 /// ```
 #[derive(Clone)]
 pub struct Canonical<'a> {
-    fields: Vec<Field<'a>>,
+    fields: Storage<'a>,
     settings: &'a Settings,
 }
 
@@ -148,15 +148,17 @@ impl<'a> Canonical<'a> {
         I: IntoIterator,
         I::Item: Into<Field<'a>>,
     {
-        let iter = fields.into_iter();
-        let mut sorted: Vec<Field<'a>> = Vec::with_capacity(iter.size_hint().0);
-        sorted.extend(
-            iter.map(Into::into)
-                .filter(|field| !settings.is_excluded(field.name)),
-        );
+        let mut sorted = Storage::new();
+        for field in fields {
+            let field = field.into();
+            if !settings.is_excluded(field.name) {
+                sorted.push(field);
+            }
+        }
+        let slice = sorted.as_mut_slice();
         // `str`'s order is byte order, which is the provider's rule (section "Signature", step 2).
-        sorted.sort_unstable_by(|a, b| a.name.cmp(b.name));
-        if let Some(pair) = sorted.windows(2).find(|pair| pair[0].name == pair[1].name) {
+        slice.sort_unstable_by(|a, b| a.name.cmp(b.name));
+        if let Some(pair) = slice.windows(2).find(|pair| pair[0].name == pair[1].name) {
             return Err(Error::DuplicateName {
                 name: pair[0].name.to_owned(),
             });
@@ -184,7 +186,7 @@ impl<'a> Canonical<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Field<'a>> + '_ {
-        self.fields.iter().copied()
+        self.fields.as_slice().iter().copied()
     }
 
     /// The number of signed fields.
@@ -200,7 +202,7 @@ impl<'a> Canonical<'a> {
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
-        self.fields.len()
+        self.fields.as_slice().len()
     }
 
     /// Whether no field is signed (the signature then covers the secret alone).
@@ -216,7 +218,7 @@ impl<'a> Canonical<'a> {
     /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.fields.as_slice().is_empty()
     }
 
     /// The settings this canonical form was built with, and that sign it.
@@ -236,17 +238,21 @@ impl<'a> Canonical<'a> {
         self.settings
     }
 
-    /// Feeds the signed text, piece by piece, to `emit`: the single definition of the text,
-    /// shared by `Display` and the hasher so that what is shown is what is signed.
-    pub(crate) fn stream<E>(&self, mut emit: impl FnMut(&str) -> Result<(), E>) -> Result<(), E> {
+    /// Feeds the signed text to `emit`, one `(separator, name, value)` triple per field, the
+    /// separator being empty before the first: the single definition of the text, shared by
+    /// `Display` and the hasher so that what is shown is what is signed. The `=` between name
+    /// and value is the caller's to write.
+    pub(crate) fn stream<E>(
+        &self,
+        mut emit: impl FnMut(&str, &str, &str) -> Result<(), E>,
+    ) -> Result<(), E> {
         let separator = &*self.settings.pair_separator;
-        for (index, field) in self.fields.iter().enumerate() {
-            if index > 0 && !separator.is_empty() {
-                emit(separator)?;
-            }
-            emit(field.name)?;
-            emit("=")?;
-            emit(field.value)?;
+        let mut fields = self.fields.as_slice().iter();
+        if let Some(first) = fields.next() {
+            emit("", first.name, first.value)?;
+        }
+        for field in fields {
+            emit(separator, field.name, field.value)?;
         }
         Ok(())
     }
@@ -255,7 +261,12 @@ impl<'a> Canonical<'a> {
 /// Exactly the signed text, without the secret and its prefix or suffix.
 impl fmt::Display for Canonical<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.stream(|piece| f.write_str(piece))
+        self.stream(|separator, name, value| {
+            f.write_str(separator)?;
+            f.write_str(name)?;
+            f.write_str("=")?;
+            f.write_str(value)
+        })
     }
 }
 
@@ -263,9 +274,77 @@ impl fmt::Display for Canonical<'_> {
 impl fmt::Debug for Canonical<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Canonical")
-            .field("fields", &self.fields)
+            .field("fields", &self.fields.as_slice())
             .field("settings", self.settings)
             .finish()
+    }
+}
+
+/// Field references, kept inline while they are few (every request and callback of the KYC API
+/// signs at most five), so that building a `Canonical` does not allocate; more spill to the heap.
+#[derive(Clone)]
+enum Storage<'a> {
+    Inline {
+        len: usize,
+        items: [Field<'a>; INLINE],
+    },
+    Heap(Vec<Field<'a>>),
+}
+
+const INLINE: usize = 6;
+
+impl<'a> Storage<'a> {
+    const fn new() -> Self {
+        Self::Inline {
+            len: 0,
+            items: [Field::new("", ""); INLINE],
+        }
+    }
+
+    fn as_slice(&self) -> &[Field<'a>] {
+        match self {
+            Self::Inline { len, items } => &items[..*len],
+            Self::Heap(vec) => vec,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Field<'a>] {
+        match self {
+            Self::Inline { len, items } => &mut items[..*len],
+            Self::Heap(vec) => vec,
+        }
+    }
+
+    fn push(&mut self, field: Field<'a>) {
+        match self {
+            Self::Inline { len, items } if *len < INLINE => {
+                items[*len] = field;
+                *len += 1;
+            }
+            Self::Inline { items, .. } => {
+                let mut vec = Vec::with_capacity(INLINE * 2);
+                vec.extend_from_slice(items);
+                vec.push(field);
+                *self = Self::Heap(vec);
+            }
+            Self::Heap(vec) => vec.push(field),
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&Field<'a>) -> bool) {
+        match self {
+            Self::Inline { len, items } => {
+                let mut kept = 0;
+                for read in 0..*len {
+                    if keep(&items[read]) {
+                        items[kept] = items[read];
+                        kept += 1;
+                    }
+                }
+                *len = kept;
+            }
+            Self::Heap(vec) => vec.retain(keep),
+        }
     }
 }
 
@@ -293,6 +372,31 @@ mod tests {
         let settings = Settings::default().with_pair_separator("&");
         let canonical = Canonical::new(&[("b", "2"), ("a", "1")], &settings).unwrap();
         assert_eq!(canonical.to_string(), "a=1&b=2");
+    }
+
+    #[test]
+    fn many_fields_spill_to_the_heap_in_order() {
+        let owned: Vec<(String, String)> = (0..20)
+            .rev()
+            .map(|i| {
+                (
+                    format!("f{i:02}"),
+                    if i % 3 == 0 {
+                        String::new()
+                    } else {
+                        i.to_string()
+                    },
+                )
+            })
+            .collect();
+        let settings = Settings::default();
+        let canonical = Canonical::new(&owned, &settings).unwrap();
+        let names: Vec<_> = canonical.iter().map(|field| field.name()).collect();
+        let expected: Vec<String> = (0..20)
+            .filter(|i| i % 3 != 0)
+            .map(|i| format!("f{i:02}"))
+            .collect();
+        assert_eq!(names, expected);
     }
 
     #[test]

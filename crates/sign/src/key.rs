@@ -5,7 +5,7 @@ use std::fmt;
 
 use md5::{Digest, Md5};
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::{Canonical, Error, SecretSuffix, Signature};
 
@@ -73,20 +73,26 @@ impl SigningKey {
         let settings = canonical.settings();
         let mut sink = HashSink::new();
         canonical
-            .stream(|piece| {
-                sink.write(piece.as_bytes());
+            .stream(|separator, name, value| {
+                sink.write(separator.as_bytes());
+                sink.write(name.as_bytes());
+                sink.push(b'=');
+                sink.write(value.as_bytes());
                 Ok::<(), Infallible>(())
             })
             .unwrap_or_else(|never| match never {});
+        // The secret goes straight to the hasher, never through the sink's buffer, so no copy of
+        // it is left in memory this crate owns.
+        let mut hasher = sink.into_hasher();
         match &settings.secret_suffix {
-            SecretSuffix::Append => sink.write(&self.secret),
+            SecretSuffix::Append => hasher.update(&*self.secret),
             SecretSuffix::Wrapped { prefix, suffix } => {
-                sink.write(prefix.as_bytes());
-                sink.write(&self.secret);
-                sink.write(suffix.as_bytes());
+                hasher.update(prefix.as_bytes());
+                hasher.update(&*self.secret);
+                hasher.update(suffix.as_bytes());
             }
         }
-        Signature::from_digest(sink.finish(), settings.hex_case)
+        Signature::from_digest(hasher.finalize().into(), settings.hex_case)
     }
 
     /// Checks `provided` (hex, either case) against the signature of `canonical`, in constant
@@ -127,8 +133,8 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// Gathers the many short pieces of the signed text into whole MD5 blocks before hashing, so
-/// that the hasher sees a few large updates instead of one per `name`, `=` and `value`.
+/// Gathers the many short pieces of the signed text into one buffer before hashing, so that
+/// the hasher sees a few large updates instead of one per `name`, `=` and `value`.
 struct HashSink {
     hasher: Md5,
     buf: [u8; Self::CAPACITY],
@@ -147,34 +153,33 @@ impl HashSink {
         }
     }
 
-    fn write(&mut self, mut bytes: &[u8]) {
-        if bytes.len() <= Self::CAPACITY - self.len {
-            self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-            self.len += bytes.len();
+    #[inline]
+    fn push(&mut self, byte: u8) {
+        if self.len == Self::CAPACITY {
+            self.hasher.update(self.buf);
+            self.len = 0;
+        }
+        self.buf[self.len] = byte;
+        self.len += 1;
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        if end <= Self::CAPACITY {
+            self.buf[self.len..end].copy_from_slice(bytes);
+            self.len = end;
             return;
         }
-        // Top the buffer up, hash it, then hash the bulk of `bytes` directly.
-        let room = Self::CAPACITY - self.len;
-        self.buf[self.len..].copy_from_slice(&bytes[..room]);
-        self.hasher.update(self.buf);
-        bytes = &bytes[room..];
-        let direct = bytes.len() - bytes.len() % Self::CAPACITY;
-        self.hasher.update(&bytes[..direct]);
-        let rest = &bytes[direct..];
-        self.buf[..rest.len()].copy_from_slice(rest);
-        self.len = rest.len();
-    }
-
-    fn finish(mut self) -> [u8; 16] {
+        // Too long to gather: hash what is gathered, then the piece itself.
         self.hasher.update(&self.buf[..self.len]);
-        self.hasher.finalize_reset().into()
+        self.len = 0;
+        self.hasher.update(bytes);
     }
-}
 
-/// The buffer held pieces of the secret.
-impl Drop for HashSink {
-    fn drop(&mut self) {
-        self.buf.zeroize();
+    fn into_hasher(mut self) -> Md5 {
+        self.hasher.update(&self.buf[..self.len]);
+        self.hasher
     }
 }
 
@@ -192,10 +197,14 @@ mod tests {
             for chunk in head.chunks(7) {
                 sink.write(chunk);
             }
+            sink.push(b'=');
             sink.write(tail);
+            let digest: [u8; 16] = sink.into_hasher().finalize().into();
+            let mut expected = data.clone();
+            expected.insert(split, b'=');
             assert_eq!(
-                sink.finish(),
-                <[u8; 16]>::from(Md5::digest(&data)),
+                digest,
+                <[u8; 16]>::from(Md5::digest(&expected)),
                 "split {split}"
             );
         }
