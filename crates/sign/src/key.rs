@@ -74,7 +74,9 @@ impl SigningKey {
         let mut sink = HashSink::new();
         canonical
             .stream(|separator, name, value| {
-                sink.write(separator.as_bytes());
+                if !separator.is_empty() {
+                    sink.write(separator.as_bytes());
+                }
                 sink.write(name.as_bytes());
                 sink.push(b'=');
                 sink.write(value.as_bytes());
