@@ -1,0 +1,144 @@
+//! TLS against an rcgen certificate, trusted only through a custom root.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use kyc_transport::multipart::Form;
+use kyc_transport::{Certificate, Error};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::net::TcpListener;
+
+use crate::support::{self, SEEN_CHUNKED, SEEN_VERSION, header};
+
+/// A certificate for `127.0.0.1` and `localhost`, and its PEM text.
+pub(crate) struct TestCert {
+    pub(crate) pem: String,
+    pub(crate) der: CertificateDer<'static>,
+    key: PrivatePkcs8KeyDer<'static>,
+}
+
+pub(crate) fn test_cert() -> TestCert {
+    let generated =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .expect("rcgen generates a certificate");
+    TestCert {
+        pem: generated.cert.pem(),
+        der: generated.cert.der().clone(),
+        key: PrivatePkcs8KeyDer::from(generated.key_pair.serialize_der()),
+    }
+}
+
+/// An HTTPS echo server (HTTP/1.1 and HTTP/2 via ALPN) on a fresh loopback port.
+pub(crate) async fn serve_tls(cert: &TestCert) -> SocketAddr {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the defaults")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der.clone()],
+            PrivateKeyDer::Pkcs8(cert.key.clone_key()),
+        )
+        .expect("a matching key");
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("bound address");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return; // a client that refused our certificate
+                };
+                let service = service_fn(|request| async move {
+                    Ok::<_, std::convert::Infallible>(support::echo(request).await)
+                });
+                let _ = auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn custom_root_is_trusted_and_http2_is_negotiated() {
+    let cert = test_cert();
+    let addr = serve_tls(&cert).await;
+    let transport = support::builder()
+        .add_root_certificate(Certificate::from_pem(cert.pem.as_bytes()).expect("PEM"))
+        .build()
+        .expect("builds");
+    let uri = format!("https://127.0.0.1:{}/apply", addr.port())
+        .parse()
+        .expect("uri");
+    let form = Form::new().text("userId", "u1");
+    let response = transport
+        .post_form(&uri, HeaderMap::new(), &form)
+        .await
+        .expect("sent over TLS");
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, SEEN_VERSION), "HTTP/2.0");
+    assert_eq!(header(&response, SEEN_CHUNKED), "-");
+    assert!(
+        header(&response, support::SEEN_LENGTH)
+            .parse::<u64>()
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn http1_only_over_tls_with_a_der_root() {
+    let cert = test_cert();
+    let addr = serve_tls(&cert).await;
+    let transport = support::builder()
+        .add_root_certificate(Certificate::from_der(cert.der.to_vec()))
+        .webpki_roots(false)
+        .http2(false)
+        .build()
+        .expect("builds");
+    let uri = format!("https://localhost:{}/", addr.port())
+        .parse()
+        .expect("uri");
+    let response = transport
+        .post_json(&uri, HeaderMap::new(), Bytes::from_static(b"{}"))
+        .await
+        .expect("sent over TLS");
+    assert_eq!(header(&response, SEEN_VERSION), "HTTP/1.1");
+    assert_eq!(response.body(), "{}");
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_a_tls_error() {
+    let cert = test_cert();
+    let addr = serve_tls(&cert).await;
+    let transport = support::builder().build().expect("builds"); // webpki roots only
+    let uri = format!("https://127.0.0.1:{}/", addr.port())
+        .parse()
+        .expect("uri");
+    let err = transport
+        .post_json(&uri, HeaderMap::new(), Bytes::new())
+        .await
+        .expect_err("untrusted");
+    assert!(matches!(err, Error::Tls(_)), "{err:?}");
+    assert!(!err.request_may_have_been_sent());
+    assert_eq!(err.to_string(), "TLS handshake failed");
+}
+
+#[test]
+fn a_bad_der_root_fails_the_build() {
+    let err = support::builder()
+        .add_root_certificate(Certificate::from_der(vec![1, 2, 3]))
+        .build()
+        .expect_err("unparsable");
+    assert!(matches!(err, Error::Invalid(_)));
+}
