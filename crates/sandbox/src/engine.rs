@@ -1,0 +1,551 @@
+//! The business rules: what a well-formed request means, and what the sandbox answers.
+//!
+//! Nothing here touches a socket: the service hands in parsed fields and gets an [`Answer`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use kyc_proto::{
+    ApplyData, AuthenticationStatus, CallbackUrl, Code, Response, StatusData, Timestamp, UserId,
+    ValidationError, ValidationKind,
+};
+use kyc_sign::SigningKey;
+
+use crate::callback::Dispatcher;
+use crate::config::{Config, SCENARIO_FAIL_REASON};
+use crate::log::LogBook;
+use crate::parse::{Refusal, TextFields, printable};
+use crate::{Application, Endpoint, Fault, Outcome, RefusalCode, ReviewStatus, Scenario};
+
+/// What to send back for one request, plus what the log needs to know about it.
+///
+/// Deliberately not `Debug`: the body of a status answer can hold a `failReason`.
+pub(crate) struct Answer {
+    pub(crate) http_status: u16,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: Bytes,
+    pub(crate) code: Option<String>,
+    pub(crate) authentication_status: Option<String>,
+    pub(crate) user_id: Option<String>,
+    pub(crate) fault: Option<Fault>,
+    /// Wait this long (tokio time) before answering.
+    pub(crate) delay: Option<Duration>,
+    /// Close the connection instead of answering.
+    pub(crate) drop: bool,
+}
+
+const JSON: &str = "application/json";
+
+impl Answer {
+    fn envelope(http_status: u16, body: Vec<u8>, code: &str) -> Self {
+        Self {
+            http_status,
+            content_type: JSON,
+            body: Bytes::from(body),
+            code: Some(code.to_owned()),
+            authentication_status: None,
+            user_id: None,
+            fault: None,
+            delay: None,
+            drop: false,
+        }
+    }
+
+    /// The documented failure envelope: `{"msg","code","timestamp","success":false,"data":null}`.
+    pub(crate) fn failure(http_status: u16, code: &str, msg: &str, now: u64) -> Self {
+        let body = Response::<serde_json::Value>::new(Code::new(code), msg)
+            .with_timestamp(Timestamp::from_millis(now))
+            .with_success_flag(Some(false))
+            .with_data(serde_json::Value::Null)
+            .to_json();
+        Self::envelope(http_status, body, code)
+    }
+
+    pub(crate) fn refusal(refusal: &Refusal, now: u64) -> Self {
+        Self::failure(
+            refusal.code.http_status(),
+            refusal.code.as_str(),
+            &refusal.message(),
+            now,
+        )
+    }
+
+    fn plain_500() -> Self {
+        Self {
+            http_status: 500,
+            content_type: "text/plain; charset=utf-8",
+            body: Bytes::from_static(b"sandbox fault: internal server error"),
+            code: None,
+            authentication_status: None,
+            user_id: None,
+            fault: Some(Fault::Http500),
+            delay: None,
+            drop: false,
+        }
+    }
+
+    fn with_user(mut self, user_id: &str) -> Self {
+        self.user_id = Some(user_id.to_owned());
+        self
+    }
+}
+
+/// A request whose fields, signature and timestamp passed.
+#[derive(Debug)]
+pub(crate) struct CheckedApply {
+    pub(crate) user_id: UserId,
+    pub(crate) callback_url: CallbackUrl,
+}
+
+/// Checks common to both endpoints, in the documented order: required fields, `sign`,
+/// `timestamp`. Returns the `userId` text (not yet validated).
+pub(crate) fn check_signed<'f>(
+    fields: &'f TextFields,
+    required: &[&str],
+    key: &SigningKey,
+    now: u64,
+    freshness: Duration,
+) -> Result<&'f str, Refusal> {
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+            .filter(|value| !value.is_empty())
+    };
+    let sign = value("sign").ok_or_else(|| Refusal::new(RefusalCode::MissingSign))?;
+    for name in required {
+        if value(name).is_none() {
+            return Err(Refusal::with(RefusalCode::MissingField, *name));
+        }
+    }
+    // The fields exactly as received, `sign` among them (the signer excludes it).
+    let pairs = fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()));
+    kyc_proto::verify_fields(pairs, sign, key).map_err(|error| match error {
+        kyc_sign::Error::DuplicateName { name, .. } => {
+            Refusal::with(RefusalCode::DuplicateField, printable(&name))
+        }
+        kyc_sign::Error::MalformedSignature(_) => {
+            Refusal::with(RefusalCode::BadSign, "sign must be 32 hex digits")
+        }
+        _ => Refusal::with(RefusalCode::BadSign, "signature does not match"),
+    })?;
+    let timestamp = value("timestamp").unwrap_or_default();
+    let timestamp = Timestamp::parse(timestamp)
+        .map_err(|_| Refusal::new(RefusalCode::BadTimestamp))?
+        .as_millis();
+    let window = u64::try_from(freshness.as_millis()).unwrap_or(u64::MAX);
+    if timestamp.abs_diff(now) > window {
+        return Err(Refusal::with(
+            RefusalCode::StaleTimestamp,
+            format!("more than {} ms from the sandbox clock", window),
+        ));
+    }
+    Ok(value("userId").unwrap_or_default())
+}
+
+/// The apply checks after [`check_signed`]: the 2.0 form's values, through `kyc-proto`'s types.
+pub(crate) fn check_apply(
+    fields: &TextFields,
+    require_https_callbacks: bool,
+) -> Result<CheckedApply, Refusal> {
+    let pairs = fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()));
+    let application =
+        kyc_proto::Application::from_text_fields(pairs).map_err(validation_refusal)?;
+    let callback_url = application.callback_url().clone();
+    if require_https_callbacks && callback_url.is_plain_http() {
+        return Err(Refusal::with(
+            RefusalCode::InvalidField,
+            "callBackUrl must be an https URL",
+        ));
+    }
+    Ok(CheckedApply {
+        user_id: application.user_id().clone(),
+        callback_url,
+    })
+}
+
+/// Maps a `kyc-proto` validation error to a refusal without repeating the offending value
+/// (a furigana is personal data: only the position of the bad character is given).
+fn validation_refusal(error: ValidationError) -> Refusal {
+    let field = error.field();
+    match error.kind() {
+        ValidationKind::Missing => Refusal::with(RefusalCode::MissingField, field),
+        ValidationKind::Empty if field != kyc_proto::names::USERNAME_FURIGANA => {
+            Refusal::with(RefusalCode::MissingField, field)
+        }
+        ValidationKind::Duplicate => Refusal::with(RefusalCode::DuplicateField, field),
+        _ if field == kyc_proto::names::USERNAME_FURIGANA => match error.position() {
+            Some(position) => Refusal::with(
+                RefusalCode::BadFurigana,
+                format!("not full-width katakana at position {position}"),
+            ),
+            None => Refusal::with(RefusalCode::BadFurigana, "not full-width katakana"),
+        },
+        _ => {
+            let name = error.name().map(printable);
+            Refusal::with(
+                RefusalCode::InvalidField,
+                match name {
+                    Some(name) => format!("{field} {name}"),
+                    None => field.to_owned(),
+                },
+            )
+        }
+    }
+}
+
+/// The shared state of a running sandbox.
+pub(crate) struct Engine {
+    pub(crate) config: Arc<Config>,
+    pub(crate) log: Arc<LogBook>,
+    /// Valid requests seen per merchant, `userId` and endpoint: drives counted faults.
+    attempts: Mutex<HashMap<(String, String, Endpoint), u32>>,
+    /// Serialises read-modify-write sequences on the store (see [`crate::Store`]).
+    write: Mutex<()>,
+    dispatcher: Dispatcher,
+}
+
+impl Engine {
+    pub(crate) fn new(config: Arc<Config>, log: Arc<LogBook>, dispatcher: Dispatcher) -> Self {
+        Self {
+            log,
+            config,
+            attempts: Mutex::new(HashMap::new()),
+            write: Mutex::new(()),
+            dispatcher,
+        }
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        self.config.clock.now_millis()
+    }
+
+    /// A valid-looking apply request from `merchant_no`: checks, scenario, state.
+    pub(crate) fn apply(&self, merchant_no: &str, key: &SigningKey, fields: &TextFields) -> Answer {
+        let now = self.now();
+        let required = ["timestamp", "userId", "callBackUrl", "usernameFurigana"];
+        let checked = check_signed(fields, &required, key, now, self.config.freshness)
+            .and_then(|_| check_apply(fields, self.config.require_https_callbacks));
+        let checked = match checked {
+            Ok(checked) => checked,
+            Err(refusal) => {
+                let mut answer = Answer::refusal(&refusal, now);
+                answer.user_id = user_id_of(fields);
+                return answer;
+            }
+        };
+        let user_id = checked.user_id.as_str();
+        let scenario = Scenario::parse(user_id);
+        let fault = scenario.fault_for_attempt(self.attempt(merchant_no, user_id, Endpoint::Apply));
+        if let Some(answer) = self.fault_answer(fault, now) {
+            return answer.with_user(user_id);
+        }
+        let (application, message) = {
+            let _write = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+            let store = &self.config.store;
+            match store.load(merchant_no, user_id) {
+                // Applying again while an application is open, or after approval, answers its
+                // current status (PROVIDER.md leaves this open; the status query stays the
+                // source of truth). Only a rejected application can be replaced.
+                Some(mut existing) if existing.status != ReviewStatus::Rejected => {
+                    self.progress(&mut existing, now);
+                    store.save(existing.clone());
+                    (existing, "application already received")
+                }
+                _ => {
+                    let mut application = Application {
+                        merchant_no: merchant_no.to_owned(),
+                        user_id: user_id.to_owned(),
+                        callback_url: checked.callback_url.as_str().to_owned(),
+                        outcome: scenario.outcome(),
+                        applied_at_millis: now,
+                        status: ReviewStatus::Pending,
+                        fail_reason: None,
+                        decided_at_millis: None,
+                    };
+                    self.progress(&mut application, now);
+                    store.save(application.clone());
+                    (application, "application received")
+                }
+            }
+        };
+        let data = ApplyData::new(user_id, wire_status(application.status)).with_message(message);
+        let body = Response::accepted(data)
+            .with_timestamp(Timestamp::from_millis(now))
+            .to_json();
+        let mut answer = Answer::envelope(200, body, Code::SUCCESS.as_str());
+        answer.authentication_status = Some(application.status.as_code().to_owned());
+        self.apply_fault_after(&mut answer, fault);
+        answer.with_user(user_id)
+    }
+
+    /// A valid-looking status query from `merchant_no`.
+    pub(crate) fn status(
+        &self,
+        merchant_no: &str,
+        key: &SigningKey,
+        fields: &TextFields,
+    ) -> Answer {
+        let now = self.now();
+        let checked = check_signed(
+            fields,
+            &["timestamp", "userId"],
+            key,
+            now,
+            self.config.freshness,
+        )
+        .and_then(|user_id| UserId::new(user_id).map_err(validation_refusal));
+        let user_id = match checked {
+            Ok(user_id) => user_id,
+            Err(refusal) => {
+                let mut answer = Answer::refusal(&refusal, now);
+                answer.user_id = user_id_of(fields);
+                return answer;
+            }
+        };
+        let user_id = user_id.as_str();
+        let scenario = Scenario::parse(user_id);
+        let fault =
+            scenario.fault_for_attempt(self.attempt(merchant_no, user_id, Endpoint::StatusQuery));
+        if let Some(answer) = self.fault_answer(fault, now) {
+            return answer.with_user(user_id);
+        }
+        let application = {
+            let _write = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+            let store = &self.config.store;
+            store.load(merchant_no, user_id).map(|mut application| {
+                self.progress(&mut application, now);
+                store.save(application.clone());
+                application
+            })
+        };
+        let Some(application) = application else {
+            return Answer::refusal(&Refusal::new(RefusalCode::UnknownUser), now)
+                .with_user(user_id);
+        };
+        let mut data = StatusData::new(wire_status(application.status)).with_user_id(user_id);
+        if let Some(reason) = &application.fail_reason {
+            data = data.with_fail_reason(reason.clone());
+        }
+        let body = Response::accepted(data)
+            .with_timestamp(Timestamp::from_millis(now))
+            .to_json();
+        let mut answer = Answer::envelope(200, body, Code::SUCCESS.as_str());
+        answer.authentication_status = Some(application.status.as_code().to_owned());
+        self.apply_fault_after(&mut answer, fault);
+        answer.with_user(user_id)
+    }
+
+    /// Moves every open review along to the clock's current time, sending due callbacks.
+    pub(crate) fn tick(&self) {
+        let now = self.now();
+        let _write = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+        for mut application in self.config.store.list() {
+            if application.status.is_final() {
+                continue;
+            }
+            let before = application.status;
+            self.progress(&mut application, now);
+            if application.status != before {
+                self.config.store.save(application);
+            }
+        }
+    }
+
+    /// Sets the status `application` has reached by `now`; on reaching a final status, records
+    /// the decision and hands the callback to the dispatcher. Statuses never move backwards,
+    /// even if the clock does.
+    fn progress(&self, application: &mut Application, now: u64) {
+        let elapsed = Duration::from_millis(now.saturating_sub(application.applied_at_millis));
+        let under_review = elapsed >= self.config.under_review_after;
+        let decided = elapsed >= self.config.final_after;
+        let target = match application.outcome {
+            Outcome::Pending => ReviewStatus::Pending,
+            Outcome::Review if under_review => ReviewStatus::UnderReview,
+            Outcome::Approve if decided => ReviewStatus::Approved,
+            Outcome::Reject if decided => ReviewStatus::Rejected,
+            Outcome::Approve | Outcome::Reject if under_review => ReviewStatus::UnderReview,
+            Outcome::Review | Outcome::Approve | Outcome::Reject => ReviewStatus::Pending,
+        };
+        if rank(target) <= rank(application.status) {
+            return;
+        }
+        application.status = target;
+        if target.is_final() {
+            application.decided_at_millis = Some(now);
+            if target == ReviewStatus::Rejected {
+                application.fail_reason = Some(SCENARIO_FAIL_REASON.to_owned());
+            }
+            if let Some(key) = self.config.merchants.get(&application.merchant_no) {
+                self.dispatcher.send(application, key, now);
+            }
+        }
+    }
+
+    fn attempt(&self, merchant_no: &str, user_id: &str, endpoint: Endpoint) -> u32 {
+        let mut attempts = self.attempts.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = attempts
+            .entry((merchant_no.to_owned(), user_id.to_owned(), endpoint))
+            .or_insert(0);
+        *count = count.saturating_add(1);
+        *count
+    }
+
+    /// The answer of a fault that replaces the normal one (no state change), if any.
+    fn fault_answer(&self, fault: Option<Fault>, now: u64) -> Option<Answer> {
+        let mut answer = match fault? {
+            Fault::Http500 => return Some(Answer::plain_500()),
+            Fault::Code8000 => {
+                Answer::failure(200, Code::SYSTEM_ERROR.as_str(), "system error", now)
+            }
+            Fault::Code5000 => Answer::failure(
+                200,
+                Code::SYSTEM_EXCEPTION.as_str(),
+                "system exception",
+                now,
+            ),
+            Fault::Slow | Fault::Drop => return None,
+        };
+        answer.fault = fault;
+        Some(answer)
+    }
+
+    /// Faults that act on the normal answer after the state changed: a delay or a drop.
+    fn apply_fault_after(&self, answer: &mut Answer, fault: Option<Fault>) {
+        match fault {
+            Some(Fault::Slow) => {
+                answer.fault = fault;
+                answer.delay = Some(self.config.scaled(self.config.slow_delay));
+            }
+            Some(Fault::Drop) => {
+                answer.fault = fault;
+                answer.drop = true;
+            }
+            _ => {}
+        }
+    }
+}
+
+fn rank(status: ReviewStatus) -> u8 {
+    match status {
+        ReviewStatus::Pending => 0,
+        ReviewStatus::UnderReview => 1,
+        ReviewStatus::Approved | ReviewStatus::Rejected => 2,
+    }
+}
+
+pub(crate) fn wire_status(status: ReviewStatus) -> AuthenticationStatus {
+    match status {
+        ReviewStatus::Pending => AuthenticationStatus::Pending,
+        ReviewStatus::UnderReview => AuthenticationStatus::UnderReview,
+        ReviewStatus::Approved => AuthenticationStatus::Approved,
+        ReviewStatus::Rejected => AuthenticationStatus::Rejected,
+    }
+}
+
+/// The `userId` of a refused request, for the log, when it is a plausible identifier.
+fn user_id_of(fields: &TextFields) -> Option<String> {
+    fields
+        .iter()
+        .find(|(name, _)| name == "userId")
+        .and_then(|(_, value)| UserId::new(value.as_str()).ok())
+        .map(UserId::into_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_774_925_553_256;
+
+    fn fields(pairs: &[(&str, &str)]) -> TextFields {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn signed(pairs: &[(&str, &str)], key: &SigningKey) -> TextFields {
+        let mut fields = fields(pairs);
+        let signature =
+            kyc_proto::sign_fields(fields.iter().map(|(n, v)| (n.as_str(), v.as_str())), key)
+                .unwrap();
+        fields.push(("sign".into(), signature.to_string()));
+        fields
+    }
+
+    #[test]
+    fn check_signed_order_and_codes() {
+        let key = SigningKey::new("k").unwrap();
+        let window = Duration::from_secs(300);
+        let now = NOW.to_string();
+        let code = |f: &TextFields| {
+            check_signed(f, &["timestamp", "userId"], &key, NOW, window)
+                .err()
+                .map(|r| r.code)
+        };
+        assert_eq!(code(&fields(&[])), Some(RefusalCode::MissingSign));
+        assert_eq!(
+            code(&fields(&[("sign", "x")])),
+            Some(RefusalCode::MissingField)
+        );
+        assert_eq!(
+            code(&fields(&[
+                ("sign", "x"),
+                ("timestamp", "1"),
+                ("userId", "u")
+            ])),
+            Some(RefusalCode::BadSign)
+        );
+        assert_eq!(
+            code(&signed(&[("timestamp", "1"), ("userId", "u")], &key)),
+            Some(RefusalCode::StaleTimestamp)
+        );
+        assert_eq!(
+            code(&signed(&[("timestamp", "1e3"), ("userId", "u")], &key)),
+            Some(RefusalCode::BadTimestamp)
+        );
+        assert_eq!(
+            check_signed(
+                &signed(&[("timestamp", &now), ("userId", "u")], &key),
+                &["timestamp", "userId"],
+                &key,
+                NOW,
+                window
+            ),
+            Ok("u")
+        );
+    }
+
+    #[test]
+    fn furigana_refusals_name_a_position_not_a_value() {
+        let refusal = check_apply(
+            &fields(&[
+                ("userId", "u"),
+                ("callBackUrl", "https://m.example/cb"),
+                ("usernameFurigana", "テすト"),
+            ]),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(refusal.code, RefusalCode::BadFurigana);
+        assert!(!refusal.message().contains('す'));
+        let blank = check_apply(
+            &fields(&[
+                ("userId", "u"),
+                ("callBackUrl", "https://m.example/cb"),
+                ("usernameFurigana", "   "),
+            ]),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(blank.code, RefusalCode::BadFurigana);
+    }
+}

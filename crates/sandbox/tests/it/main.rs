@@ -1,0 +1,28 @@
+//! The one integration-test binary of `kyc-sandbox`. Every test starts its own sandbox on
+//! `127.0.0.1:0` with a `ManualClock`, and talks to it over loopback only.
+//!
+//! - `support`: the hand-built client side (multipart bytes written here, signed with
+//!   `kyc-sign`), a raw-TCP helper and a callback receiver;
+//! - `apply`: accepted applications, status progression, re-applying, several merchants;
+//! - `refusals`: one test per refusal code;
+//! - `garbage`: malformed, truncated and garbage bodies, chunked bodies, slow clients;
+//! - `faults`: the `userId` fault scenarios, counted and uncounted;
+//! - `callbacks`: delivery, retries until `OK`, giving up, verification of what was sent;
+//! - `https`: the generated certificate and a TLS client that trusts only it;
+//! - `curl`: a request built by `curl --form`, a client we did not write;
+//! - `log`: the log API and `GET {base}/_sandbox/log`;
+//! - `fuzz_corpus`: the committed fuzz seeds replayed through the fuzz entry point;
+//! - `security`: abuse and security: slow-loris, huge and nested bodies, non-UTF-8, header and
+//!   multipart injection, boundary collisions, forged and shifted signatures, leaks.
+
+mod apply;
+mod callbacks;
+mod curl;
+mod faults;
+mod fuzz_corpus;
+mod garbage;
+mod https;
+mod log;
+mod refusals;
+mod security;
+mod support;
