@@ -1,0 +1,278 @@
+//! The whole apply call, side by side, against one in-process server in the same run.
+//!
+//! - `kyc-client`: `Client::apply` (stamp, sign, encode multipart, send, decode the envelope);
+//! - `reqwest`: the same work with reqwest's multipart client (signing with `kyc-sign`,
+//!   decoding with `kyc-proto`, so only the HTTP and multipart layers differ);
+//! - `ceiling`: a pre-encoded, pre-signed body replayed over a bare hyper-util client, reading
+//!   the answer and nothing more: what no client can beat.
+//!
+//! Each at concurrency 1 and 16 (16 requests in flight), client and server sharing one thread. Criterion's
+//! groups give the per-batch times; interleaved batches of the three give load-robust ratios,
+//! printed at the end as requests per second.
+
+use std::convert::Infallible;
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput};
+use futures_util::future::join_all;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::client::legacy::Client as Bare;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use kyc_client::types::{Application, ApplyResponse, CallbackUrl, Furigana, UserId};
+use kyc_client::{Client, Clock, Environment, Proxy, SystemClock};
+use kyc_sign::{Canonical, Settings, SigningKey};
+use tokio::net::TcpListener;
+use tokio::runtime::Runtime;
+
+const MERCHANT: &str = "1027749636";
+const SECRET: &str = "TEST_SECRET_DO_NOT_USE";
+const USER: &str = "abc_100008";
+const CALLBACK: &str = "https://merchant.example.com/api/kyc/callback";
+const FURIGANA: &str = "テスト014";
+const REPLY: &str = r#"{"msg":"success","code":"0000","timestamp":"1774925553300","success":true,"data":{"userId":"abc_100008","authenticationStatus":"0","message":"accepted"}}"#;
+const CONCURRENCY: [usize; 2] = [1, 16];
+
+/// Requests per second of the interleaved batches, by concurrency: ceiling, kyc-client, reqwest.
+static INTERLEAVED: OnceLock<Vec<(usize, [f64; 3])>> = OnceLock::new();
+
+/// Starts the server on `runtime`, the clients' own single thread: a request then costs its
+/// CPU work, not a cross-thread wake-up. (On an idle virtual machine a wake-up costs ~150 µs,
+/// which would drown every difference between the clients.)
+fn start_server(runtime: &Runtime) -> SocketAddr {
+    let listener = runtime
+        .block_on(TcpListener::bind("127.0.0.1:0"))
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("bound address");
+    runtime.spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let service = service_fn(|request: hyper::Request<Incoming>| async move {
+                    let body = request.into_body().collect().await;
+                    assert!(body.is_ok(), "the bench server reads whole bodies");
+                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
+                        REPLY.as_bytes(),
+                    ))))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// The three contenders, each making one whole apply call.
+struct Contenders {
+    url: String,
+    uri: http::Uri,
+    ours: Client,
+    application: Application,
+    reqwest: reqwest::Client,
+    key: SigningKey,
+    bare: Bare<HttpConnector, Full<Bytes>>,
+    pre_encoded: Bytes,
+    content_type: http::HeaderValue,
+}
+
+impl Contenders {
+    fn new(addr: SocketAddr, runtime: &Runtime) -> Self {
+        let base = format!("http://{addr}/japan");
+        let url = format!("{base}/v1/vexora/kycApplyFor");
+        let ours = Client::builder()
+            .environment(Environment::custom(&base).expect("valid base"))
+            .merchant_no(MERCHANT)
+            .app_secret(SECRET)
+            .proxy(Proxy::none())
+            .build()
+            .expect("client");
+        let application = Application::new(
+            UserId::new(USER).expect("valid"),
+            CallbackUrl::new(CALLBACK).expect("valid"),
+            Furigana::new(FURIGANA).expect("valid"),
+        );
+        let key = SigningKey::new(SECRET).expect("not empty");
+        let signed = application
+            .signed_form(SystemClock.now(), &key)
+            .expect("signs");
+        let form = signed
+            .text_fields()
+            .fold(kyc_transport::multipart::Form::new(), |form, (n, v)| {
+                form.text(n, v)
+            });
+        let encoded = runtime.block_on(form.prepare_random()).expect("encodes");
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        Self {
+            uri: url.parse().expect("uri"),
+            url,
+            ours,
+            application,
+            reqwest: reqwest::Client::builder()
+                .no_proxy()
+                .tcp_nodelay(true)
+                .build()
+                .expect("reqwest"),
+            key,
+            bare: Bare::builder(TokioExecutor::new()).build(http),
+            pre_encoded: encoded.to_bytes().expect("in memory"),
+            content_type: encoded.content_type(),
+        }
+    }
+
+    async fn ours(&self) {
+        let data = self.ours.apply(&self.application).await.expect("accepted");
+        black_box(data);
+    }
+
+    async fn reqwest(&self) {
+        let timestamp = SystemClock.now().to_string();
+        let fields = [
+            ("userId", USER),
+            ("callBackUrl", CALLBACK),
+            ("usernameFurigana", FURIGANA),
+            ("timestamp", timestamp.as_str()),
+        ];
+        let settings = Settings::default();
+        let canonical = Canonical::new(&fields, &settings).expect("distinct names");
+        let sign = self.key.sign(&canonical).to_hex();
+        let form = fields
+            .iter()
+            .fold(reqwest::multipart::Form::new(), |form, (name, value)| {
+                form.text(*name, (*value).to_owned())
+            })
+            .text("sign", sign);
+        let response = self
+            .reqwest
+            .post(&self.url)
+            .header("merchantNo", MERCHANT)
+            .multipart(form)
+            .send()
+            .await
+            .expect("sent");
+        let body = response.bytes().await.expect("read");
+        let decoded = ApplyResponse::from_slice(&body).expect("decodes");
+        black_box(decoded.into_api_result().expect("accepted"));
+    }
+
+    async fn ceiling(&self) {
+        let request = hyper::Request::post(self.uri.clone())
+            .header("merchantNo", MERCHANT)
+            .header(http::header::CONTENT_TYPE, self.content_type.clone())
+            .header(http::header::CONTENT_LENGTH, self.pre_encoded.len())
+            .body(Full::new(self.pre_encoded.clone()))
+            .expect("valid request");
+        let response = self.bare.request(request).await.expect("sent");
+        black_box(
+            response
+                .into_body()
+                .collect()
+                .await
+                .expect("read")
+                .to_bytes(),
+        );
+    }
+
+    /// Runs `n` calls of contender `which` at once and waits for all.
+    async fn round(&self, which: usize, n: usize) {
+        match which {
+            0 => drop(join_all((0..n).map(|_| self.ceiling())).await),
+            1 => drop(join_all((0..n).map(|_| self.ours())).await),
+            _ => drop(join_all((0..n).map(|_| self.reqwest())).await),
+        }
+    }
+}
+
+const NAMES: [&str; 3] = [
+    "ceiling: pre-encoded body, bare hyper-util",
+    "kyc-client: apply",
+    "reqwest: multipart (same signing and decoding)",
+];
+
+fn apply(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    let addr = start_server(&runtime);
+    let contenders = Contenders::new(addr, &runtime);
+    let mut interleaved = Vec::new();
+    for n in CONCURRENCY {
+        let mut group = c.benchmark_group(format!("client/apply-c{n}"));
+        group.throughput(Throughput::Elements(n as u64));
+        for (which, name) in NAMES.iter().enumerate() {
+            group.bench_function(*name, |b| {
+                b.iter(|| runtime.block_on(contenders.round(which, n)))
+            });
+        }
+        group.finish();
+        if !std::env::args().any(|arg| arg == "--bench") {
+            continue; // `cargo test` runs each bench once as a smoke test: no figures then
+        }
+
+        // Interleaved short batches expose the three to the same machine load; the median of
+        // each gives ratios that a noisy, shared machine shifts little.
+        const ROUNDS: usize = 21;
+        let batch = (400 / n).max(10);
+        let mut seconds = [Vec::new(), Vec::new(), Vec::new()];
+        for _ in 0..ROUNDS {
+            for (which, times) in seconds.iter_mut().enumerate() {
+                times.push(
+                    timed(|| {
+                        for _ in 0..batch {
+                            runtime.block_on(contenders.round(which, n));
+                        }
+                    }) / (batch * n) as f64,
+                );
+            }
+        }
+        let rps = seconds.map(|mut times| {
+            times.sort_by(f64::total_cmp);
+            1.0 / times[times.len() / 2]
+        });
+        interleaved.push((n, rps));
+    }
+    let _ = INTERLEAVED.set(interleaved);
+}
+
+/// Seconds `work` took.
+#[allow(clippy::disallowed_methods)] // a bench measures wall time; no business logic reads it
+fn timed(work: impl FnOnce()) -> f64 {
+    let start = std::time::Instant::now();
+    work();
+    start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    apply(&mut c);
+    Criterion::default().configure_from_args().final_summary();
+    report();
+}
+
+/// Prints requests per second and the ratios the targets are stated in.
+#[allow(clippy::print_stdout)] // a bench reports to its terminal
+fn report() {
+    let Some(rows) = INTERLEAVED.get() else {
+        return; // filtered out
+    };
+    println!();
+    println!(
+        "client/apply, requests per second (median of interleaved batches, loopback HTTP/1.1):"
+    );
+    for (n, [ceiling, ours, reqwest]) in rows {
+        println!(
+            "  concurrency {n:>2}: ceiling {ceiling:>8.0}  kyc-client {ours:>8.0}  reqwest {reqwest:>8.0}  \
+             kyc-client/reqwest {:.2}x (target >= 1.30)  kyc-client/ceiling {:.2}x (target >= 0.85)",
+            ours / reqwest,
+            ours / ceiling
+        );
+    }
+}

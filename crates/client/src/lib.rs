@@ -1,0 +1,77 @@
+//! The async client merchants use for the provider's KYC Authentication 2.0 API.
+//!
+//! It turns "apply for this user", "what is their status" and "here is a callback" into correct,
+//! signed, retried and observable calls:
+//!
+//! - [`Client::apply`] stamps the `timestamp` from an injected [`Clock`], signs the form with
+//!   the provider's rule ([`kyc_sign`]), sends it as `multipart/form-data` with the `merchantNo`
+//!   header ([`kyc_transport`]) and decodes the answer ([`kyc_proto`]);
+//! - [`Client::status`] is the signed JSON status query; [`Client::wait_for_final`] polls it for
+//!   merchants who cannot expose a callback URL;
+//! - [`Client::verify_callback`], [`CallbackService`] and [`serve_callbacks`] receive the
+//!   provider's signed result callbacks and answer `OK` only once the merchant's handler has
+//!   stored the result.
+//!
+//! A successful call means the provider's API layer accepted the request; the review's outcome
+//! is the separate [`AuthenticationStatus`](types::AuthenticationStatus) inside the answer.
+//!
+//! What it deliberately is not: a framework integration (the callback core is plain `http`
+//! types, usable from any server), or a place that reads the wall clock anywhere but
+//! [`SystemClock`].
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use kyc_client::Client;
+//! use kyc_client::types::{Application, CallbackUrl, Furigana, UserId};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::builder()
+//!     .merchant_no("1027749636")
+//!     .app_secret(std::env::var("KYC_APP_SECRET")?)
+//!     .build()?;
+//! let user = UserId::new("abc_100008")?;
+//! let application = Application::new(
+//!     user.clone(),
+//!     CallbackUrl::new("https://merchant.example.com/api/kyc/callback")?,
+//!     Furigana::normalize("ﾃｽﾄ014")?, // half-width input, normalised to テスト014
+//! );
+//! client.apply(&application).await?;
+//! let status = client.status(&user).await?;
+//! if status.authentication_status().is_approved() {
+//!     println!("approved");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Observability
+//!
+//! Every call runs in a `kyc.call` [`tracing`] span (`operation`, `attempts`, `outcome`) and
+//! every attempt in a `kyc.attempt` span (`attempt`, `http.status`, `code`, `latency_ms`). No
+//! span or event records the app secret, a signature, a `userId` or any personal data.
+//!
+//! # Crate features
+//!
+//! - `native-roots`: also trust the operating system's certificate store.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod callback;
+mod client;
+mod clock;
+mod error;
+mod retry;
+
+pub use callback::{CallbackReply, CallbackService, serve_callbacks};
+pub use client::{Client, ClientBuilder, Environment, PollPolicy};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{ApiError, DecodeError, Error, RequestError, TransportError};
+pub use kyc_transport::{Certificate, Proxy};
+pub use retry::RetryPolicy;
+
+/// The wire types of [`kyc_proto`], re-exported so that users depend on one crate.
+pub mod types {
+    pub use kyc_proto::*;
+}
