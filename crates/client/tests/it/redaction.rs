@@ -1,46 +1,16 @@
 //! Secrets, signatures and personal data never appear in traces, errors or `Debug`.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use kyc_client::types::{Application, CallbackUrl, Furigana, UserId};
-use tracing_subscriber::fmt::MakeWriter;
 
 use crate::support::{ACCEPTED, Answer, Provider, SECRET, SYSTEM_ERROR};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 const FURIGANA: &str = "ヤマダタロウ";
 const USER: &str = "user_secret_42";
 
 #[tokio::test]
 async fn traces_and_errors_never_show_the_secret_the_signature_or_the_person() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(capture.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = crate::support::Capture::global();
+    let from = capture.len();
 
     let provider = Provider::start(vec![
         Answer::Reply(500, SYSTEM_ERROR),
@@ -69,7 +39,7 @@ async fn traces_and_errors_never_show_the_secret_the_signature_or_the_person() {
         .collect();
     assert_eq!(signatures.len(), 2);
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.since(from);
     assert!(
         logs.contains("kyc.attempt"),
         "the spans were captured: {logs}"
@@ -94,5 +64,4 @@ async fn traces_and_errors_never_show_the_secret_the_signature_or_the_person() {
 fn builder_debug_hides_the_secret() {
     let builder = kyc_client::Client::builder().app_secret(SECRET);
     assert!(!format!("{builder:?}").contains(SECRET));
-    let _ = std::io::sink().write(b"");
 }

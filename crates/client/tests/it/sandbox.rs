@@ -13,17 +13,18 @@ use tokio::sync::mpsc;
 
 use crate::support::{MERCHANT, NOW, SECRET};
 
-struct World {
-    sandbox: Running,
-    sandbox_clock: ManualClock,
-    client_clock: Arc<FixedClock>,
-    client: Client,
-    callback_url: String,
-    callbacks: mpsc::UnboundedReceiver<Callback>,
+/// A sandbox, a client and a callback receiver on loopback, on clocks the test moves.
+pub(crate) struct World {
+    pub(crate) sandbox: Running,
+    pub(crate) sandbox_clock: ManualClock,
+    pub(crate) client_clock: Arc<FixedClock>,
+    pub(crate) client: Client,
+    pub(crate) callback_url: String,
+    pub(crate) callbacks: mpsc::UnboundedReceiver<Callback>,
 }
 
 impl World {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let sandbox_clock = ManualClock::new(NOW);
         let sandbox = Sandbox::builder(sandbox_clock.clone())
             .merchant(MERCHANT, SECRET)

@@ -5,9 +5,8 @@
 //! Every test owns its receiver or sandbox on `127.0.0.1:0`. Waits are bounded by generous
 //! timeouts; nothing asserts how long something took.
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kyc_client::types::{
@@ -19,7 +18,6 @@ use kyc_sandbox::{ManualClock, Sandbox};
 use kyc_sign::{Canonical, Settings, SigningKey};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tracing_subscriber::fmt::MakeWriter;
 
 use crate::support::{MERCHANT, NOW, SECRET};
 
@@ -636,92 +634,20 @@ async fn odd_but_legal_part_headers_reach_the_sandbox_as_data() {
     sandbox.shutdown().await;
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    /// The process-wide capture: a global subscriber at `TRACE`, installed once.
-    ///
-    /// Global, not `set_default`: a thread-local subscriber misses events whose callsite
-    /// interest was cached while another test's thread had none, which made this flaky when
-    /// the whole suite runs in parallel. Other tests' events land here too; none may leak.
-    fn global() -> Self {
-        static CAPTURE: OnceLock<Capture> = OnceLock::new();
-        CAPTURE
-            .get_or_init(|| {
-                let capture = Capture::default();
-                let subscriber = tracing_subscriber::fmt()
-                    .with_writer(capture.clone())
-                    .with_max_level(tracing::Level::TRACE)
-                    .with_ansi(false)
-                    .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-                    .finish();
-                tracing::subscriber::set_global_default(subscriber)
-                    .expect("no other test installs a global subscriber");
-                capture
-            })
-            .clone()
-    }
-
-    fn len(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-
-    /// Everything written since `from`, as text.
-    fn since(&self, from: usize) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()[from..]).into_owned()
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn secrets_signatures_and_names_stay_out_of_logs_errors_and_debug() {
     const NAME: &str = "ヤマダタロウ";
-    let capture = Capture::global();
+    let capture = crate::support::Capture::global();
     let from = capture.len();
 
-    let sandbox_clock = ManualClock::new(NOW);
-    let sandbox = Sandbox::builder(sandbox_clock.clone())
-        .merchant(MERCHANT, SECRET)
-        .review_schedule(Duration::from_secs(1), Duration::from_secs(3))
-        .time_scale(0.001)
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
-    let client_clock = Arc::new(FixedClock::new(NOW));
-    let client = Client::builder()
-        .environment(Environment::custom(sandbox.base_url()).unwrap())
-        .merchant_no(MERCHANT)
-        .app_secret(SECRET)
-        .clock(client_clock.clone())
-        .build()
-        .unwrap();
-    let (sender, mut callbacks) = tokio::sync::mpsc::unbounded_channel();
-    let service = CallbackService::new(&client, move |callback: Callback| {
-        let sender = sender.clone();
-        async move { sender.send(callback).map_err(|_| "test ended") }
-    });
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let callback_url = format!("http://{}/kyc/callback", listener.local_addr().unwrap());
-    let receiver = tokio::spawn(serve_callbacks(listener, service, std::future::pending()));
+    let crate::sandbox::World {
+        sandbox,
+        sandbox_clock,
+        client_clock,
+        client,
+        callback_url,
+        mut callbacks,
+    } = crate::sandbox::World::start().await;
 
     let user = UserId::new("reject-leak").unwrap();
     let application = Application::new(
@@ -816,7 +742,6 @@ async fn secrets_signatures_and_names_stay_out_of_logs_errors_and_debug() {
             "{forbidden:?} leaked:\n{everything}"
         );
     }
-    receiver.abort();
     sandbox.shutdown().await;
 }
 
