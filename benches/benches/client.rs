@@ -10,7 +10,6 @@
 //! groups give the per-batch times; interleaved batches of the three give load-robust ratios,
 //! printed at the end as requests per second.
 
-use std::convert::Infallible;
 use std::hint::black_box;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -19,15 +18,13 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput};
 use futures_util::future::join_all;
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper_util::client::legacy::Client as Bare;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
+use kyc_benches::start_server;
 use kyc_client::types::{Application, ApplyResponse, CallbackUrl, Furigana, UserId};
 use kyc_client::{Client, Clock, Environment, Proxy, SystemClock};
 use kyc_sign::{Canonical, Settings, SigningKey};
-use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 
 const MERCHANT: &str = "1027749636";
@@ -35,39 +32,10 @@ const SECRET: &str = "TEST_SECRET_DO_NOT_USE";
 const USER: &str = "abc_100008";
 const CALLBACK: &str = "https://merchant.example.com/api/kyc/callback";
 const FURIGANA: &str = "テスト014";
-const REPLY: &str = r#"{"msg":"success","code":"0000","timestamp":"1774925553300","success":true,"data":{"userId":"abc_100008","authenticationStatus":"0","message":"accepted"}}"#;
 const CONCURRENCY: [usize; 2] = [1, 16];
 
 /// Requests per second of the interleaved batches, by concurrency: ceiling, kyc-client, reqwest.
 static INTERLEAVED: OnceLock<Vec<(usize, [f64; 3])>> = OnceLock::new();
-
-/// Starts the server on `runtime`, the clients' own single thread: a request then costs its
-/// CPU work, not a cross-thread wake-up. (On an idle virtual machine a wake-up costs ~150 µs,
-/// which would drown every difference between the clients.)
-fn start_server(runtime: &Runtime) -> SocketAddr {
-    let listener = runtime
-        .block_on(TcpListener::bind("127.0.0.1:0"))
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("bound address");
-    runtime.spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let service = service_fn(|request: hyper::Request<Incoming>| async move {
-                    let body = request.into_body().collect().await;
-                    assert!(body.is_ok(), "the bench server reads whole bodies");
-                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
-                        REPLY.as_bytes(),
-                    ))))
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
-}
 
 /// The three contenders, each making one whole apply call.
 struct Contenders {

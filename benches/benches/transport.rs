@@ -12,23 +12,18 @@
 //! After the run the ratios (transport ÷ reqwest, transport ÷ ceiling) are printed from
 //! criterion's saved estimates.
 
-use std::convert::Infallible;
 use std::hint::black_box;
-use std::net::SocketAddr;
 use std::path::Path;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput};
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
+use kyc_benches::start_server;
 use kyc_transport::multipart::{Boundary, FileSource, Form};
 use kyc_transport::{Proxy, Transport};
-use tokio::net::TcpListener;
-use tokio::runtime::Runtime;
 
 /// The KYC 2.0 apply request, as the provider's example lists its fields.
 const KYC2: [(&str, &str); 5] = [
@@ -41,8 +36,6 @@ const KYC2: [(&str, &str); 5] = [
     ("timestamp", "1774925553256"),
     ("sign", "aa3d61235fb4b1f13e44c95b98d3fff1"),
 ];
-
-const REPLY: &str = r#"{"msg":"success","code":"0000","timestamp":"1774925553300","success":true,"data":{"userId":"abc_100008","authenticationStatus":"0","message":"accepted"}}"#;
 
 fn kyc2_form() -> Form {
     KYC2.iter()
@@ -126,36 +119,6 @@ fn encode(c: &mut Criterion) {
         b.iter(|| black_box(&large).encode(&boundary).expect("encodes"))
     });
     group.finish();
-}
-
-/// An HTTP/1.1 server that reads the whole body and answers a typical reply, on its own
-/// runtime thread so that it does not share the client's scheduler.
-/// Starts the server on `runtime`, the clients' own single thread: a request then costs its
-/// CPU work, not a cross-thread wake-up. (On an idle virtual machine a wake-up costs ~150 µs,
-/// which would drown every difference between the clients.)
-fn start_server(runtime: &Runtime) -> SocketAddr {
-    let listener = runtime
-        .block_on(TcpListener::bind("127.0.0.1:0"))
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("bound address");
-    runtime.spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let service = service_fn(|request: hyper::Request<Incoming>| async move {
-                    let body = request.into_body().collect().await;
-                    assert!(body.is_ok(), "the bench server reads whole bodies");
-                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
-                        REPLY.as_bytes(),
-                    ))))
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
 }
 
 fn send(c: &mut Criterion) {

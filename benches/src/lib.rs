@@ -1,2 +1,52 @@
 //! Criterion benches for the `kyc-*` workspace; see `benches/README.md` for how to run them and
-//! the figures they produced. The library itself is empty: the benches live in `benches/`.
+//! the figures they produced. The benches live in `benches/`; this library holds what several
+//! of them share.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::runtime::Runtime;
+
+/// The provider's answer to an accepted application, as the bench server sends it.
+pub const REPLY: &str = r#"{"msg":"success","code":"0000","timestamp":"1774925553300","success":true,"data":{"userId":"abc_100008","authenticationStatus":"0","message":"accepted"}}"#;
+
+/// Starts an HTTP/1.1 server on `runtime` that reads each request's whole body and answers
+/// [`REPLY`]; returns its loopback address.
+///
+/// Run it on the clients' own single-threaded runtime: a request then costs its CPU work, not
+/// a cross-thread wake-up. (On an idle virtual machine a wake-up costs ~150 µs, which would
+/// drown every difference between the clients being compared.)
+///
+/// # Panics
+///
+/// When no loopback port can be bound.
+pub fn start_server(runtime: &Runtime) -> SocketAddr {
+    let listener = runtime
+        .block_on(TcpListener::bind("127.0.0.1:0"))
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("bound address");
+    runtime.spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let service = service_fn(|request: hyper::Request<Incoming>| async move {
+                    let body = request.into_body().collect().await;
+                    assert!(body.is_ok(), "the bench server reads whole bodies");
+                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
+                        REPLY.as_bytes(),
+                    ))))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
