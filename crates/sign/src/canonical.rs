@@ -157,7 +157,7 @@ impl<'a> Canonical<'a> {
         }
         let slice = sorted.as_mut_slice();
         // `str`'s order is byte order, which is the provider's rule (section "Signature", step 2).
-        slice.sort_unstable_by(|a, b| a.name.cmp(b.name));
+        slice.sort_unstable_by(|a, b| by_name(a.name, b.name));
         if let Some(pair) = slice.windows(2).find(|pair| pair[0].name == pair[1].name) {
             return Err(Error::DuplicateName {
                 name: pair[0].name.to_owned(),
@@ -280,6 +280,16 @@ impl fmt::Debug for Canonical<'_> {
     }
 }
 
+/// Byte order of names, deciding on the first byte when it differs (as it does for most names
+/// of a request) before comparing whole names: the same order as `str::cmp`, with fewer calls.
+fn by_name(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match (a.first(), b.first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
+    }
+}
+
 /// Field references, kept inline while they are few (every request and callback of the KYC API
 /// signs at most five), so that building a `Canonical` does not allocate; more spill to the heap.
 #[derive(Clone)]
@@ -397,6 +407,16 @@ mod tests {
             .map(|i| format!("f{i:02}"))
             .collect();
         assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn by_name_is_byte_order() {
+        let names = ["", "a", "a-b", "ab", "b", "UserId", "_x", "userId", "テ", "ｶ"];
+        for a in names {
+            for b in names {
+                assert_eq!(by_name(a, b), a.cmp(b), "{a:?} vs {b:?}");
+            }
+        }
     }
 
     #[test]

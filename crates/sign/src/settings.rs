@@ -151,7 +151,11 @@ impl Settings {
     }
 
     pub(crate) fn is_excluded(&self, name: &str) -> bool {
-        self.excluded_names.iter().any(|excluded| excluded == name)
+        match &*self.excluded_names {
+            // The usual case, `sign` alone: one comparison, no iterator.
+            [only] => only == name,
+            all => all.iter().any(|excluded| excluded == name),
+        }
     }
 }
 
