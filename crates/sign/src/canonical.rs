@@ -411,7 +411,9 @@ mod tests {
 
     #[test]
     fn by_name_is_byte_order() {
-        let names = ["", "a", "a-b", "ab", "b", "UserId", "_x", "userId", "テ", "ｶ"];
+        let names = [
+            "", "a", "a-b", "ab", "b", "UserId", "_x", "userId", "テ", "ｶ",
+        ];
         for a in names {
             for b in names {
                 assert_eq!(by_name(a, b), a.cmp(b), "{a:?} vs {b:?}");

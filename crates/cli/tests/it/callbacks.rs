@@ -142,3 +142,29 @@ fn the_sandbox_delivers_to_the_listener() {
     assert_eq!(lines(&out)[0]["userId"], "approve-cb-1");
     assert_eq!(lines(&out)[0]["authenticationStatus"], "2");
 }
+
+#[test]
+fn concurrent_duplicate_deliveries_are_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results.jsonl");
+    let server = listener(&out);
+    let address = address(&server);
+    let body = callback("dup-1", SECRET);
+    let answers: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let posts: Vec<_> = (0..16)
+            .map(|_| scope.spawn(|| post(&address, &body)))
+            .collect();
+        posts.into_iter().map(|post| post.join().unwrap()).collect()
+    });
+    assert!(
+        answers
+            .iter()
+            .all(|answer| *answer == (200, "OK".to_owned())),
+        "{answers:?}"
+    );
+    assert_eq!(
+        lines(&out).len(),
+        1,
+        "sixteen deliveries of one callback, one line"
+    );
+}
