@@ -1,11 +1,14 @@
 //! The client, its builder, and the retry loop every operation goes through.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use kyc_proto::SignedForm;
 use kyc_sign::SigningKey;
+use kyc_transport::multipart::{Boundary, Encoded, Encoder};
 use kyc_transport::{Certificate, Proxy, Request, Sender, Transport};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
@@ -156,7 +159,7 @@ struct Inner {
     status_uri: Uri,
     merchant_no: HeaderValue,
     key: SigningKey,
-    sender: Arc<dyn Sender>,
+    sender: Sending,
     clock: Arc<dyn Clock>,
     retry: RetryPolicy,
     total_timeout: Duration,
@@ -248,29 +251,17 @@ impl Client {
     /// ```
     pub async fn apply(&self, application: &Application) -> Result<ApplyData, Error> {
         let inner = &self.inner;
-        self.execute(Operation::Apply, |timestamp| {
+        self.execute(Operation::Apply, |timestamp| async move {
             let signed = application
                 .signed_form(timestamp, &inner.key)
                 .map_err(|err| Error::Request(RequestError::new(RequestKind::Signing(err))))?;
-            let mut form = kyc_transport::multipart::Form::new();
-            for (name, value) in signed.text_fields() {
-                form = form.text(name, value);
-            }
-            for file in signed.files() {
-                let source = match file.source() {
-                    kyc_proto::FileSource::Bytes(bytes) => {
-                        kyc_transport::multipart::FileSource::Bytes(bytes.clone())
-                    }
-                    kyc_proto::FileSource::Path(path) => {
-                        kyc_transport::multipart::FileSource::Path(path.clone())
-                    }
-                };
-                form = form.file(file.name(), file.filename(), file.content_type(), source);
-            }
-            Ok(Request::post_form(
+            let encoded = encode(&signed)
+                .await
+                .map_err(|err| Error::Request(RequestError::new(RequestKind::Transport(err))))?;
+            Ok(Request::post_encoded(
                 inner.apply_uri.clone(),
                 self.headers(),
-                form,
+                encoded,
             ))
         })
         .await
@@ -315,11 +306,11 @@ impl Client {
         let inner = &self.inner;
         self.execute(Operation::Status, |timestamp| {
             let query = StatusQuery::new(user_id.clone(), timestamp, &inner.key);
-            Ok(Request::post_json(
+            std::future::ready(Ok(Request::post_json(
                 inner.status_uri.clone(),
                 self.headers(),
                 query.to_json().into(),
-            ))
+            )))
         })
         .await
     }
@@ -432,16 +423,19 @@ impl Client {
     }
 
     fn headers(&self) -> HeaderMap {
-        let mut headers = HeaderMap::with_capacity(1);
-        headers.insert("merchantNo", self.inner.merchant_no.clone());
+        // Room for the transport's Content-Type and Content-Length too. (A clone of a prepared
+        // map would have to grow for them.)
+        let mut headers = HeaderMap::with_capacity(3);
+        headers.insert(MERCHANT_NO, self.inner.merchant_no.clone());
         headers
     }
 
     /// The retry loop shared by every operation: build (stamped now), send, classify, back off.
-    async fn execute<T, B>(&self, operation: Operation, build: B) -> Result<T, Error>
+    async fn execute<T, B, F>(&self, operation: Operation, build: B) -> Result<T, Error>
     where
         T: DeserializeOwned,
-        B: Fn(Timestamp) -> Result<Request, Error>,
+        B: Fn(Timestamp) -> F,
+        F: Future<Output = Result<Request, Error>>,
     {
         let inner = &self.inner;
         let span = tracing::info_span!(
@@ -455,7 +449,7 @@ impl Client {
             let mut attempt: u32 = 0;
             let result = loop {
                 attempt += 1;
-                let request = match build(inner.clock.now()) {
+                let request = match build(inner.clock.now()).await {
                     Ok(request) => request,
                     Err(err) => break Err(err),
                 };
@@ -506,22 +500,27 @@ impl Client {
             latency_ms = field::Empty,
         );
         let started = Instant::now();
-        let sent = tokio::time::timeout_at(deadline, self.inner.sender.send(request))
+        let sent = self
+            .inner
+            .sender
+            .send(request, started, deadline)
             .instrument(span.clone())
             .await;
-        span.record(
-            "latency_ms",
-            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        );
+        if !span.is_disabled() {
+            span.record(
+                "latency_ms",
+                u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            );
+        }
         let response = match sent {
-            Err(_elapsed) => {
+            None => {
                 return Err(Error::Transport(TransportError::deadline(
                     self.inner.total_timeout,
                     true,
                 )));
             }
-            Ok(Err(err)) => return Err(classify_transport(operation, err)),
-            Ok(Ok(response)) => response,
+            Some(Err(err)) => return Err(classify_transport(operation, err)),
+            Some(Ok(response)) => response,
         };
         let (status, _headers, body) = response.into_parts();
         span.record("http.status", status.as_u16());
@@ -535,6 +534,101 @@ impl Client {
         }
         result
     }
+}
+
+/// Where requests go: the built-in transport, called directly, or a caller's [`Sender`].
+enum Sending {
+    Transport {
+        transport: Transport,
+        /// The transport's own per-attempt timeout.
+        timeout: Duration,
+    },
+    Custom(Arc<dyn Sender>),
+}
+
+impl Sending {
+    /// Sends `request`, giving up at `deadline`: `None` when the deadline came first.
+    async fn send(
+        &self,
+        request: Request,
+        now: Instant,
+        deadline: Instant,
+    ) -> Option<Result<kyc_transport::Response, kyc_transport::Error>> {
+        match self {
+            Self::Transport { transport, timeout } => {
+                // The transport's own timer enforces the deadline when it is the nearer limit:
+                // one timer per attempt, not two.
+                let remaining = deadline.saturating_duration_since(now);
+                match transport.send(request.with_timeout(remaining)).await {
+                    Err(kyc_transport::Error::Timeout(elapsed))
+                        if remaining < *timeout
+                            && elapsed.phase() == kyc_transport::TimeoutPhase::Response =>
+                    {
+                        None
+                    }
+                    other => Some(other),
+                }
+            }
+            Self::Custom(sender) => tokio::time::timeout_at(deadline, sender.send(request))
+                .await
+                .ok(),
+        }
+    }
+}
+
+/// The `merchantNo` header (HTTP/1 sends names in lower case).
+const MERCHANT_NO: HeaderName = HeaderName::from_static("merchantno");
+
+/// Writes a signed application as `multipart/form-data` with a fresh random boundary, drawn
+/// again in the practically impossible case that a part contains it.
+async fn encode(signed: &SignedForm<'_>) -> Result<Encoded, kyc_transport::Error> {
+    let capacity = signed
+        .text_fields()
+        .map(|(name, value)| name.len() + value.len() + 128)
+        .sum::<usize>()
+        + signed
+            .files()
+            .iter()
+            .map(|file| file.filename().len() + file.content_type().len() + 256)
+            .sum::<usize>();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let mut encoder = Encoder::with_capacity(Boundary::random()?, capacity);
+        match write_parts(&mut encoder, signed).await {
+            Ok(()) => return Ok(encoder.finish()),
+            Err(kyc_transport::Error::Invalid(why))
+                if why.is_boundary_collision() && attempts < 8 => {}
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+async fn write_parts(
+    encoder: &mut Encoder,
+    signed: &SignedForm<'_>,
+) -> Result<(), kyc_transport::Error> {
+    for (name, value) in signed.text_fields() {
+        encoder.text(name, value)?;
+    }
+    for file in signed.files() {
+        match file.source() {
+            kyc_proto::FileSource::Bytes(bytes) => {
+                encoder.file(
+                    file.name(),
+                    file.filename(),
+                    file.content_type(),
+                    bytes.clone(),
+                )?;
+            }
+            kyc_proto::FileSource::Path(path) => {
+                encoder
+                    .file_path(file.name(), file.filename(), file.content_type(), path)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Decides what a transport failure means for `operation`.
@@ -911,6 +1005,7 @@ impl ClientBuilder {
         }
         let merchant_no =
             HeaderValue::from_str(&merchant_no).expect("ASCII alphanumerics are a valid header");
+
         let key = match self.app_secret {
             None => {
                 return Err(Error::Request(RequestError::config(
@@ -934,8 +1029,8 @@ impl ClientBuilder {
         };
         let apply_uri = endpoint("/v1/vexora/kycApplyFor")?;
         let status_uri = endpoint("/v1/vexora/kycStatusQuery")?;
-        let sender: Arc<dyn Sender> = match self.sender {
-            Some(sender) => sender,
+        let sender = match self.sender {
+            Some(sender) => Sending::Custom(sender),
             None => {
                 let mut transport = Transport::builder()
                     .connect_timeout(self.connect_timeout)
@@ -945,9 +1040,12 @@ impl ClientBuilder {
                 for root in self.roots {
                     transport = transport.add_root_certificate(root);
                 }
-                Arc::new(transport.build().map_err(|err| {
-                    Error::Request(RequestError::new(RequestKind::Transport(err)))
-                })?)
+                Sending::Transport {
+                    transport: transport.build().map_err(|err| {
+                        Error::Request(RequestError::new(RequestKind::Transport(err)))
+                    })?,
+                    timeout: self.timeout,
+                }
             }
         };
         Ok(Client {

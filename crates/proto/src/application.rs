@@ -361,7 +361,7 @@ impl Application {
     /// assert_eq!(fields[2], ("usernameFurigana", "ア"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn text_fields(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+    pub fn text_fields(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
         [
             (names::USER_ID, self.user_id.as_str()),
             (names::CALLBACK_URL, self.callback_url.as_str()),
@@ -401,17 +401,19 @@ impl Application {
         &self,
         timestamp: Timestamp,
         key: &SigningKey,
-    ) -> Result<SignedForm, kyc_sign::Error> {
-        let mut fields: Vec<(String, String)> = self
-            .text_fields()
-            .map(|(name, value)| (name.to_owned(), value.to_owned()))
-            .collect();
-        fields.push((names::TIMESTAMP.to_owned(), timestamp.to_string()));
-        let signature = sign_fields(&fields, key)?;
-        fields.push((names::SIGN.to_owned(), signature.to_hex()));
+    ) -> Result<SignedForm<'_>, kyc_sign::Error> {
+        let timestamp = Digits::new(timestamp.as_millis());
+        let signature = sign_fields(
+            self.text_fields()
+                .chain([(names::TIMESTAMP, timestamp.as_str())]),
+            key,
+        )?;
+        let mut sign = [0; 32];
+        signature.encode_hex(&mut sign);
         Ok(SignedForm {
-            fields,
-            files: self.files.clone(),
+            application: self,
+            timestamp,
+            sign,
             signature,
         })
     }
@@ -714,22 +716,26 @@ impl fmt::Debug for FilePart {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
-pub struct SignedForm {
-    fields: Vec<(String, String)>,
-    files: Vec<FilePart>,
+pub struct SignedForm<'a> {
+    application: &'a Application,
+    timestamp: Digits,
+    /// The signature's lowercase hex digits, as sent.
+    sign: [u8; 32],
     signature: Signature,
 }
 
-impl SignedForm {
+impl<'a> SignedForm<'a> {
     /// The text fields in sending order, `timestamp` and `sign` last.
     ///
     /// # Examples
     ///
     /// See [`SignedForm`].
-    pub fn text_fields(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone + '_ {
-        self.fields
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
+    pub fn text_fields(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
+        let sign = std::str::from_utf8(&self.sign).expect("hex digits are ASCII");
+        self.application.text_fields().chain([
+            (names::TIMESTAMP, self.timestamp.as_str()),
+            (names::SIGN, sign),
+        ])
     }
 
     /// The file parts, not signed.
@@ -745,8 +751,8 @@ impl SignedForm {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn files(&self) -> &[FilePart] {
-        &self.files
+    pub fn files(&self) -> &'a [FilePart] {
+        &self.application.files
     }
 
     /// The signature sent as `sign`.
@@ -759,7 +765,7 @@ impl SignedForm {
         &self.signature
     }
 
-    /// The owned parts, for an encoder that takes ownership.
+    /// The parts as owned values, for an encoder that takes ownership.
     ///
     /// # Examples
     ///
@@ -774,21 +780,52 @@ impl SignedForm {
     /// ```
     #[must_use]
     pub fn into_parts(self) -> (Vec<(String, String)>, Vec<FilePart>) {
-        (self.fields, self.files)
+        let fields = self
+            .text_fields()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        (fields, self.application.files.clone())
     }
 }
 
 /// Values are personal data: `Debug` lists the field names and the files only.
-impl fmt::Debug for SignedForm {
+impl fmt::Debug for SignedForm<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignedForm")
             .field(
                 "fields",
-                &self.fields.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+                &self.text_fields().map(|(name, _)| name).collect::<Vec<_>>(),
             )
-            .field("files", &self.files)
+            .field("files", &self.files())
             .field("signature", &self.signature)
             .finish()
+    }
+}
+
+/// The decimal digits of a `u64`, kept inline: a timestamp's text without an allocation.
+#[derive(Clone, Copy)]
+struct Digits {
+    bytes: [u8; 20],
+    start: usize,
+}
+
+impl Digits {
+    fn new(mut value: u64) -> Self {
+        let mut bytes = [b'0'; 20];
+        let mut start = bytes.len();
+        loop {
+            start -= 1;
+            bytes[start] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                break;
+            }
+        }
+        Self { bytes, start }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[self.start..]).expect("ASCII digits")
     }
 }
 
@@ -863,25 +900,22 @@ mod tests {
     fn signed_form_signs_extras_and_not_files() {
         let key = SigningKey::new("TEST_SECRET_DO_NOT_USE").unwrap();
         let at = Timestamp::from_millis(1_774_925_553_256);
-        let plain = example().signed_form(at, &key).unwrap();
-        let with_file = example()
-            .with_file(
-                FilePart::new(
-                    "doc",
-                    "a.pdf",
-                    "application/pdf",
-                    FileSource::Path("a".into()),
-                )
-                .unwrap(),
+        let plain = example();
+        let plain = plain.signed_form(at, &key).unwrap();
+        let with_file = example().with_file(
+            FilePart::new(
+                "doc",
+                "a.pdf",
+                "application/pdf",
+                FileSource::Path("a".into()),
             )
-            .signed_form(at, &key)
-            .unwrap();
+            .unwrap(),
+        );
+        let with_file = with_file.signed_form(at, &key).unwrap();
         assert_eq!(plain.signature(), with_file.signature());
-        let with_text = example()
-            .with_text_field("nationality", "JP")
-            .unwrap()
-            .signed_form(at, &key)
-            .unwrap();
+        assert_eq!(with_file.files().len(), 1);
+        let with_text = example().with_text_field("nationality", "JP").unwrap();
+        let with_text = with_text.signed_form(at, &key).unwrap();
         assert_ne!(plain.signature(), with_text.signature());
     }
 }

@@ -135,10 +135,27 @@ impl Serialize for Code {
     }
 }
 
+impl Code {
+    /// The code for `text`: a published one without an allocation.
+    fn from_text(text: Cow<'_, str>) -> Self {
+        [
+            Self::SUCCESS,
+            Self::PARTIAL_PAYMENT,
+            Self::PROCESSING,
+            Self::FAILED,
+            Self::SYSTEM_ERROR,
+            Self::SYSTEM_EXCEPTION,
+        ]
+        .into_iter()
+        .find(|known| known.as_str() == text)
+        .unwrap_or_else(|| Self::new(text.into_owned()))
+    }
+}
+
 impl<'de> Deserialize<'de> for Code {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match Scalar::deserialize(deserializer)? {
-            Scalar::Text(text) => Ok(Self::new(text)),
+            Scalar::Text(text) => Ok(Self::from_text(text)),
             Scalar::Number(number) => Ok(Self::new(number.to_string())),
             Scalar::Null | Scalar::Bool(_) | Scalar::Other => Err(de::Error::custom(
                 FieldMarker::message("code", "must be a string or a number"),
@@ -295,7 +312,7 @@ impl<'de> Deserialize<'de> for AuthenticationStatus {
 /// assert_eq!(data.extra()["new"], 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -439,7 +456,7 @@ impl fmt::Debug for ApplyData {
 /// assert!(!format!("{data:?}").contains("blurred"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -974,6 +991,19 @@ impl<T: DeserializeOwned> Response<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_slice(body: &[u8]) -> Result<Self, DecodeError> {
+        // The common answer decodes in one pass: UTF-8 checked once for the whole body, and
+        // `data` decoded as `T` in place. Anything else (error data of another shape, bad
+        // UTF-8, any refusal) takes the general path, which gives the same result or the
+        // precise error.
+        if let Ok(text) = std::str::from_utf8(body) {
+            let mut deserializer = serde_json::Deserializer::from_str(text);
+            if let Ok(response) = deserializer
+                .deserialize_map(EnvelopeVisitor::<T>::direct())
+                .and_then(|response| deserializer.end().map(|()| response))
+            {
+                return Ok(response);
+            }
+        }
         serde_json::from_slice(body).map_err(DecodeError::json)
     }
 }
@@ -1051,11 +1081,29 @@ impl<T: Serialize> Serialize for Response<T> {
 /// as raw text and decoded on its own, which a `serde_json::Value` cannot provide.
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Response<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(EnvelopeVisitor(PhantomData))
+        deserializer.deserialize_map(EnvelopeVisitor {
+            direct: false,
+            data: PhantomData,
+        })
     }
 }
 
-struct EnvelopeVisitor<T>(PhantomData<T>);
+struct EnvelopeVisitor<T> {
+    /// Decodes `data` as `T` in place, failing when it is not one (even on a failure code,
+    /// whose data may have any shape): the fast path of [`Response::from_slice`]. Otherwise
+    /// `data` is kept as text first, so that error data of another shape is kept.
+    direct: bool,
+    data: PhantomData<T>,
+}
+
+impl<T> EnvelopeVisitor<T> {
+    fn direct() -> Self {
+        Self {
+            direct: true,
+            data: PhantomData,
+        }
+    }
+}
 
 impl<'de, T: DeserializeOwned> de::Visitor<'de> for EnvelopeVisitor<T> {
     type Value = Response<T>;
@@ -1074,15 +1122,16 @@ impl<'de, T: DeserializeOwned> de::Visitor<'de> for EnvelopeVisitor<T> {
         let mut timestamp: Option<Option<WireTimestamp>> = None;
         let mut success: Option<Option<bool>> = None;
         let mut data: Option<Box<RawValue>> = None;
+        let mut direct: Option<Option<T>> = None;
         let mut extra = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
                 "msg" => {
                     if msg.is_some() {
                         return Err(fail("msg", TWICE));
                     }
-                    msg = Some(match map.next_value::<Scalar>()? {
-                        Scalar::Text(text) => text,
+                    msg = Some(match map.next_value::<Scalar<'_>>()? {
+                        Scalar::Text(text) => text.into_owned(),
                         Scalar::Null => String::new(),
                         _ => return Err(fail("msg", "must be a string")),
                     });
@@ -1097,9 +1146,9 @@ impl<'de, T: DeserializeOwned> de::Visitor<'de> for EnvelopeVisitor<T> {
                     if timestamp.is_some() {
                         return Err(fail("timestamp", TWICE));
                     }
-                    timestamp = Some(match map.next_value::<Scalar>()? {
+                    timestamp = Some(match map.next_value::<Scalar<'_>>()? {
                         Scalar::Text(text) => Some(WireTimestamp {
-                            text,
+                            text: text.into_owned(),
                             is_number: false,
                         }),
                         Scalar::Number(number) => Some(WireTimestamp {
@@ -1114,7 +1163,7 @@ impl<'de, T: DeserializeOwned> de::Visitor<'de> for EnvelopeVisitor<T> {
                     if success.is_some() {
                         return Err(fail("success", TWICE));
                     }
-                    success = Some(match map.next_value::<Scalar>()? {
+                    success = Some(match map.next_value::<Scalar<'_>>()? {
                         Scalar::Bool(flag) => Some(flag),
                         Scalar::Text(text) if text == "true" => Some(true),
                         Scalar::Text(text) if text == "false" => Some(false),
@@ -1125,8 +1174,12 @@ impl<'de, T: DeserializeOwned> de::Visitor<'de> for EnvelopeVisitor<T> {
                     });
                 }
                 "data" => {
-                    if data.is_some() {
+                    if data.is_some() || direct.is_some() {
                         return Err(fail("data", TWICE));
+                    }
+                    if self.direct {
+                        direct = Some(map.next_value::<Option<T>>()?);
+                        continue;
                     }
                     // Kept as text and decoded below, so that `T`'s own rules (a repeated name
                     // is an error) apply to the text, not to an already de-duplicated map.
@@ -1134,12 +1187,13 @@ impl<'de, T: DeserializeOwned> de::Visitor<'de> for EnvelopeVisitor<T> {
                 }
                 _ => {
                     let value = map.next_value::<Value>()?;
-                    extra.insert(key, value);
+                    extra.insert(key.into_owned(), value);
                 }
             }
         }
         let code = code.ok_or_else(|| fail("code", "is missing"))?;
         let (data, undecoded_data) = match data {
+            _ if self.direct => (direct.flatten(), None),
             None => (None, None),
             Some(raw) if raw.get() == "null" => (None, None),
             Some(raw) => match serde_json::from_str::<T>(raw.get()) {
@@ -1267,54 +1321,58 @@ impl fmt::Display for ApiFailure {
 impl std::error::Error for ApiFailure {}
 
 /// One JSON scalar, for the lenient fields; objects and arrays become `Other`.
-pub(crate) enum Scalar {
+/// Text is borrowed from the input when it holds no escape.
+pub(crate) enum Scalar<'de> {
     Null,
     Bool(bool),
-    Text(String),
+    Text(Cow<'de, str>),
     Number(Number),
     Other,
 }
 
-impl<'de> Deserialize<'de> for Scalar {
+impl<'de> Deserialize<'de> for Scalar<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;
         impl<'de> de::Visitor<'de> for Visitor {
-            type Value = Scalar;
+            type Value = Scalar<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON value")
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+            fn visit_unit<E: de::Error>(self) -> Result<Scalar<'de>, E> {
                 Ok(Scalar::Null)
             }
-            fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+            fn visit_none<E: de::Error>(self) -> Result<Scalar<'de>, E> {
                 Ok(Scalar::Null)
             }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar<'de>, D::Error> {
                 Scalar::deserialize(d)
             }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar<'de>, E> {
                 Ok(Scalar::Bool(v))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar<'de>, E> {
                 Ok(Scalar::Number(v.into()))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar<'de>, E> {
                 Ok(Scalar::Number(v.into()))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar<'de>, E> {
                 Ok(Number::from_f64(v).map_or(Scalar::Other, Scalar::Number))
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v.to_owned()))
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Text(Cow::Borrowed(v)))
             }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Text(Cow::Owned(v.to_owned())))
             }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Text(Cow::Owned(v)))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
                 while seq.next_element::<de::IgnoredAny>()?.is_some() {}
                 Ok(Scalar::Other)
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
                 while map
                     .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
                     .is_some()
@@ -1323,6 +1381,128 @@ impl<'de> Deserialize<'de> for Scalar {
             }
         }
         deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// A JSON object key, borrowed from the input when it holds no escape.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// Stores the first value of a field; a second is an error, not a silent choice.
+fn once<T, E: de::Error>(slot: &mut Option<T>, field: &'static str, value: T) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::duplicate_field(field));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// Keeps a field no example shows; a repeated name is an error, as for the known fields.
+fn keep_extra<E: de::Error>(
+    extra: &mut Map<String, Value>,
+    name: Cow<'_, str>,
+    value: Value,
+) -> Result<(), E> {
+    if extra.contains_key(&*name) {
+        return Err(E::custom("a field is given more than once"));
+    }
+    extra.insert(name.into_owned(), value);
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for ApplyData {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = ApplyData;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the apply data object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ApplyData, A::Error> {
+                let mut user_id = None;
+                let mut status = None;
+                let mut message = None;
+                let mut extra = Map::new();
+                while let Some(Key(key)) = map.next_key()? {
+                    match &*key {
+                        "userId" => once(&mut user_id, "userId", map.next_value()?)?,
+                        "authenticationStatus" => {
+                            once(&mut status, "authenticationStatus", map.next_value()?)?;
+                        }
+                        "message" => once(&mut message, "message", map.next_value()?)?,
+                        _ => keep_extra(&mut extra, key, map.next_value()?)?,
+                    }
+                }
+                Ok(ApplyData {
+                    user_id: user_id.flatten(),
+                    authentication_status: status
+                        .ok_or_else(|| de::Error::missing_field("authenticationStatus"))?,
+                    message: message.flatten(),
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusData {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = StatusData;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the status data object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StatusData, A::Error> {
+                let mut user_id = None;
+                let mut status = None;
+                let mut message = None;
+                let mut fail_reason = None;
+                let mut extra = Map::new();
+                while let Some(Key(key)) = map.next_key()? {
+                    match &*key {
+                        "userId" => once(&mut user_id, "userId", map.next_value()?)?,
+                        "authenticationStatus" => {
+                            once(&mut status, "authenticationStatus", map.next_value()?)?;
+                        }
+                        "message" => once(&mut message, "message", map.next_value()?)?,
+                        "failReason" => once(&mut fail_reason, "failReason", map.next_value()?)?,
+                        _ => keep_extra(&mut extra, key, map.next_value()?)?,
+                    }
+                }
+                Ok(StatusData {
+                    user_id: user_id.flatten(),
+                    authentication_status: status
+                        .ok_or_else(|| de::Error::missing_field("authenticationStatus"))?,
+                    message: message.flatten(),
+                    fail_reason: fail_reason.flatten(),
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }
 
@@ -1335,6 +1515,23 @@ mod tests {
         let response = ApplyResponse::from_slice(br#"{"code":0}"#).unwrap();
         assert_eq!(response.code().as_str(), "0");
         assert!(response.api_result().is_err());
+    }
+
+    #[test]
+    fn repeated_data_fields_are_errors_known_or_not() {
+        for body in [
+            &br#"{"code":"0000","data":{"authenticationStatus":"0","x":1,"x":2}}"#[..],
+            br#"{"code":"0000","data":{"authenticationStatus":"0","userId":"a","userId":"a"}}"#,
+            br#"{"code":"0000","data":{"authenticationStatus":"0","message":null,"message":"m"}}"#,
+        ] {
+            let err = ApplyResponse::from_slice(body).unwrap_err();
+            assert_eq!(
+                err.field(),
+                Some("data"),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[test]

@@ -437,8 +437,8 @@ pub enum TimeoutPhase {
 /// The connection failed after the request was handed to it.
 ///
 /// [`Error::request_may_have_been_sent`] tells whether any byte may have left: a pooled
-/// connection that the server had already closed fails before writing, and is retried once by
-/// [`Transport`](crate::Transport) before this error is returned.
+/// connection that the server had already closed fails before writing, and is resent on another
+/// connection by [`Transport`](crate::Transport) before this error could be returned.
 ///
 /// # Examples
 ///

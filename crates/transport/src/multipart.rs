@@ -100,12 +100,15 @@ impl Boundary {
         })?;
         // "kyc" + 32 hex digits: recognisable in a capture, and a part cannot contain it by
         // accident.
-        let mut text = String::with_capacity(35);
-        text.push_str("kyc");
-        for byte in bytes {
-            text.push(char::from(HEX[usize::from(byte >> 4)]));
-            text.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        let mut text = [0_u8; 35];
+        text[..3].copy_from_slice(b"kyc");
+        for (pair, byte) in text[3..].chunks_exact_mut(2).zip(bytes) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0x0f)];
         }
+        let text = std::str::from_utf8(&text)
+            .expect("ASCII letters and digits")
+            .to_owned();
         Ok(Self(text))
     }
 
@@ -543,12 +546,17 @@ impl Form {
             .0
             .bytes()
             .any(|b| matches!(b, b'(' | b')' | b',' | b'/' | b':' | b'=' | b'?' | b' '));
-        let text = if needs_quotes {
-            format!("multipart/form-data; boundary=\"{}\"", boundary.0)
-        } else {
-            format!("multipart/form-data; boundary={}", boundary.0)
-        };
-        HeaderValue::from_str(&text).expect("bchars are visible ASCII or space")
+        const PREFIX: &[u8] = b"multipart/form-data; boundary=";
+        let mut text = BytesMut::with_capacity(PREFIX.len() + boundary.0.len() + 2);
+        text.extend_from_slice(PREFIX);
+        if needs_quotes {
+            text.extend_from_slice(b"\"");
+        }
+        text.extend_from_slice(boundary.0.as_bytes());
+        if needs_quotes {
+            text.extend_from_slice(b"\"");
+        }
+        HeaderValue::from_maybe_shared(text.freeze()).expect("bchars are visible ASCII or space")
     }
 
     /// Encodes a form whose parts are all in memory into one buffer: the sans-IO path, for
@@ -570,10 +578,23 @@ impl Form {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn encode(&self, boundary: &Boundary) -> Result<Bytes, Error> {
-        let encoded = self.build(boundary, |index, _| {
-            Err(Error::invalid(InvalidKind::NeedsIo { index }))
-        })?;
-        Ok(encoded
+        let mut encoder = Encoder::with_capacity(boundary.clone(), self.estimate(boundary));
+        for (index, part) in self.parts.iter().enumerate() {
+            match &part.content {
+                Content::Text(value) => encoder.text(&part.name, value)?,
+                Content::File {
+                    filename,
+                    content_type,
+                    source: FileSource::Bytes(bytes),
+                } => encoder.file(&part.name, filename, content_type, bytes.clone())?,
+                Content::File {
+                    source: FileSource::Path(_),
+                    ..
+                } => return Err(Error::invalid(InvalidKind::NeedsIo { index })),
+            }
+        }
+        Ok(encoder
+            .finish()
             .to_bytes()
             .expect("`encode` refuses path parts, so every segment is in memory"))
     }
@@ -604,29 +625,27 @@ impl Form {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn prepare(&self, boundary: &Boundary) -> Result<Encoded, Error> {
-        let mut lengths = Vec::new();
-        for (index, part) in self.parts.iter().enumerate() {
-            if let Content::File {
-                source: FileSource::Path(path),
-                ..
-            } = &part.content
-            {
-                let metadata = tokio::fs::metadata(path)
-                    .await
-                    .map_err(|err| Error::invalid_with(InvalidKind::File { index }, err))?;
-                if !metadata.is_file() {
-                    return Err(Error::invalid_with(
-                        InvalidKind::File { index },
-                        io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"),
-                    ));
-                }
-                lengths.push(metadata.len());
+        let mut encoder = Encoder::with_capacity(boundary.clone(), self.estimate(boundary));
+        for part in &self.parts {
+            match &part.content {
+                Content::Text(value) => encoder.text(&part.name, value)?,
+                Content::File {
+                    filename,
+                    content_type,
+                    source,
+                } => match source {
+                    FileSource::Bytes(bytes) => {
+                        encoder.file(&part.name, filename, content_type, bytes.clone())?;
+                    }
+                    FileSource::Path(path) => {
+                        encoder
+                            .file_path(&part.name, filename, content_type, path)
+                            .await?;
+                    }
+                },
             }
         }
-        let mut lengths = lengths.into_iter();
-        self.build(boundary, |_, _| {
-            Ok(lengths.next().expect("one length per path part, in order"))
-        })
+        Ok(encoder.finish())
     }
 
     /// [`Form::prepare`] with a fresh [`Boundary::random`], drawn again in the (practically
@@ -659,17 +678,10 @@ impl Form {
         }
     }
 
-    /// Lays out the body as segments; `file_len` gives the length of each path part.
-    fn build(
-        &self,
-        boundary: &Boundary,
-        mut file_len: impl FnMut(usize, &Path) -> Result<u64, Error>,
-    ) -> Result<Encoded, Error> {
-        let delimiter = [b"--", boundary.0.as_bytes()].concat();
-        let search = Search::new(&delimiter);
-        // One allocation for the in-memory text of a typical form.
-        let estimate: usize = self
-            .parts
+    /// The in-memory bytes of the encoded form, so that one allocation usually holds them.
+    fn estimate(&self, boundary: &Boundary) -> usize {
+        let delimiter = boundary.0.len() + 2;
+        self.parts
             .iter()
             .map(|part| {
                 let inline = match &part.content {
@@ -686,95 +698,288 @@ impl Form {
                         filename.len() + content_type.len() + bytes + 32
                     }
                 };
-                delimiter.len() + 48 + part.name.len() + inline
+                delimiter + 48 + part.name.len() + inline
             })
             .sum::<usize>()
-            + delimiter.len()
-            + 4;
-        let mut out = Layout::with_capacity(estimate);
-        for (index, part) in self.parts.iter().enumerate() {
-            let head_start = out.pending.len() + delimiter.len();
-            out.pending.extend_from_slice(&delimiter);
-            out.pending
-                .extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
-            escape_into(&mut out.pending, &part.name)
-                .ok_or(Error::invalid(InvalidKind::Name { index }))?;
-            out.pending.extend_from_slice(b"\"");
-            match &part.content {
-                Content::Text(value) => {
-                    out.pending.extend_from_slice(b"\r\n\r\n");
-                    search.check(&out.pending[head_start..])?;
-                    search.check(value.as_bytes())?;
-                    out.pending.extend_from_slice(value.as_bytes());
-                }
-                Content::File {
-                    filename,
-                    content_type,
-                    source,
-                } => {
-                    out.pending.extend_from_slice(b"; filename=\"");
-                    escape_into(&mut out.pending, filename)
-                        .ok_or(Error::invalid(InvalidKind::Filename { index }))?;
-                    out.pending.extend_from_slice(b"\"\r\nContent-Type: ");
-                    let content_type_ok = !content_type.is_empty()
-                        && content_type.bytes().all(|b| b >= 0x20 && b != 0x7f);
-                    if !content_type_ok {
-                        return Err(Error::invalid(InvalidKind::ContentType { index }));
-                    }
-                    out.pending.extend_from_slice(content_type.as_bytes());
-                    out.pending.extend_from_slice(b"\r\n\r\n");
-                    search.check(&out.pending[head_start..])?;
-                    match source {
-                        FileSource::Bytes(bytes) => {
-                            search.check(bytes)?;
-                            out.push_shared(bytes.clone());
-                        }
-                        FileSource::Path(path) => {
-                            let len = file_len(index, path)?;
-                            out.push_file(path.clone(), len)
-                                .ok_or(Error::invalid(InvalidKind::FileTooLarge { index }))?;
-                        }
-                    }
-                }
-            }
-            out.pending.extend_from_slice(b"\r\n");
-        }
-        out.pending.extend_from_slice(&delimiter);
-        out.pending.extend_from_slice(b"--\r\n");
-        Ok(out.finish(boundary.clone()))
+            + delimiter
+            + 4
     }
 }
 
-/// Proves that a part does not contain the delimiter `--{boundary}`.
+/// Writes parts straight into a body laid out for sending, borrowing their text: what
+/// [`Form::prepare`] does, for a caller that keeps the parts elsewhere and would otherwise copy
+/// them into a [`Form`] first.
 ///
-/// `--{boundary}` never overlaps itself across a part's end: the text after a part is
-/// "\r\n--", and bchars hold no CR. Searching each part alone is therefore a proof.
-struct Search<'a> {
-    needle: &'a [u8],
-    finder: std::cell::OnceCell<memchr::memmem::Finder<'a>>,
+/// Every method checks its part completely before writing it: a refused part leaves the
+/// encoder as it was, and the index in the error counts the parts accepted before it.
+///
+/// # Examples
+///
+/// ```
+/// use kyc_transport::multipart::{Boundary, Encoder, Form};
+///
+/// let mut encoder = Encoder::new(Boundary::new("b")?);
+/// encoder.text("userId", "abc_100008")?;
+/// assert!(encoder.text("bad\u{0}name", "x").is_err()); // refused, nothing written
+/// encoder.file("front", "front.png", "image/png", bytes::Bytes::from_static(b"\x89PNG"))?;
+/// let encoded = encoder.finish();
+///
+/// let same = Form::new()
+///     .text("userId", "abc_100008")
+///     .file("front", "front.png", "image/png", bytes::Bytes::from_static(b"\x89PNG").into())
+///     .encode(&Boundary::new("b")?)?;
+/// assert_eq!(encoded.to_bytes(), Some(same));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Encoder {
+    boundary: Boundary,
+    opening: PartOpening,
+    layout: Layout,
+    parts: usize,
 }
 
-impl<'a> Search<'a> {
-    /// Up to this haystack length a scan for `-` beats building a substring searcher.
-    const SHORT: usize = 512;
+/// `--{boundary}\r\nContent-Disposition: form-data; name="`: how every part begins, written
+/// once per encoder so that a part costs one copy for it.
+struct PartOpening {
+    bytes: [u8; PartOpening::CAPACITY],
+    len: usize,
+}
 
-    fn new(needle: &'a [u8]) -> Self {
+impl PartOpening {
+    const DISPOSITION: &'static [u8] = b"\r\nContent-Disposition: form-data; name=\"";
+    /// `--`, the longest boundary RFC 2046 allows (70), and the disposition.
+    const CAPACITY: usize = 2 + 70 + Self::DISPOSITION.len();
+
+    fn new(boundary: &Boundary) -> Self {
+        let boundary = boundary.0.as_bytes();
+        let mut bytes = [0; Self::CAPACITY];
+        let len = 2 + boundary.len() + Self::DISPOSITION.len();
+        bytes[..2].copy_from_slice(b"--");
+        bytes[2..2 + boundary.len()].copy_from_slice(boundary);
+        bytes[2 + boundary.len()..len].copy_from_slice(Self::DISPOSITION);
+        Self { bytes, len }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl Encoder {
+    /// An encoder writing with `boundary`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_transport::multipart::{Boundary, Encoder};
+    ///
+    /// let encoded = Encoder::new(Boundary::new("b")?).finish();
+    /// assert_eq!(encoded.to_bytes().unwrap(), "--b--\r\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn new(boundary: Boundary) -> Self {
+        Self::with_capacity(boundary, 0)
+    }
+
+    /// An encoder whose buffer starts with room for `bytes` bytes of in-memory text, so that
+    /// a form of about that size is written without growing it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_transport::multipart::{Boundary, Encoder};
+    ///
+    /// let mut encoder = Encoder::with_capacity(Boundary::random()?, 1024);
+    /// encoder.text("userId", "abc_100008")?;
+    /// assert!(encoder.finish().content_length() > 50);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_capacity(boundary: Boundary, bytes: usize) -> Self {
         Self {
-            needle,
-            finder: std::cell::OnceCell::new(),
+            opening: PartOpening::new(&boundary),
+            boundary,
+            layout: Layout::with_capacity(bytes),
+            parts: 0,
         }
     }
 
+    /// The boundary the body is written with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_transport::multipart::{Boundary, Encoder};
+    ///
+    /// assert_eq!(Encoder::new(Boundary::new("b")?).boundary().as_str(), "b");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn boundary(&self) -> &Boundary {
+        &self.boundary
+    }
+
+    /// Appends a text field; the value is sent as raw UTF-8, exactly as given.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when the name holds a control character other than tab, CR or LF, or
+    /// when the name or value contains the delimiter `--{boundary}`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_transport::multipart::{Boundary, Encoder};
+    ///
+    /// let mut encoder = Encoder::new(Boundary::new("b")?);
+    /// encoder.text("timestamp", "1774925553256")?;
+    /// assert!(encoder.text("note", "a --b inside").unwrap_err().to_string().contains("boundary"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn text(&mut self, name: &str, value: &str) -> Result<(), Error> {
+        self.check(value.as_bytes())?;
+        self.layout
+            .pending
+            .reserve(self.opening.len + name.len() + value.len() + 8);
+        self.head(name)?;
+        let pending = &mut self.layout.pending;
+        pending.extend_from_slice(b"\r\n\r\n");
+        pending.extend_from_slice(value.as_bytes());
+        pending.extend_from_slice(b"\r\n");
+        self.parts += 1;
+        Ok(())
+    }
+
+    /// Appends a file part whose bytes are in memory. Small files are copied into the body's
+    /// buffer; larger ones are shared, not copied.
+    ///
+    /// # Errors
+    ///
+    /// As [`Encoder::text`] for the name and the filename, and when the content type is empty
+    /// or holds a control character.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_transport::multipart::{Boundary, Encoder};
+    ///
+    /// let mut encoder = Encoder::new(Boundary::new("b")?);
+    /// encoder.file("front", "id.png", "image/png", bytes::Bytes::from_static(b"\x89PNG"))?;
+    /// assert!(encoder.file("back", "id.png", "image/png\r\nX: 1", bytes::Bytes::new()).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn file(
+        &mut self,
+        name: &str,
+        filename: &str,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<(), Error> {
+        self.check(&bytes)?;
+        self.file_head(name, filename, content_type)?;
+        self.layout.push_shared(bytes);
+        self.layout.pending.extend_from_slice(b"\r\n");
+        self.parts += 1;
+        Ok(())
+    }
+
+    /// Appends a file part read from `path` when the body is sent. Only the file's length is
+    /// read now, from its metadata.
+    ///
+    /// # Errors
+    ///
+    /// As [`Encoder::file`], and when `path` is not a readable regular file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_transport::multipart::{Boundary, Encoder};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("id.png");
+    /// std::fs::write(&path, b"\x89PNG")?;
+    /// let mut encoder = Encoder::new(Boundary::new("b")?);
+    /// encoder.file_path("front", "id.png", "image/png", &path).await?;
+    /// assert!(encoder.file_path("back", "x.png", "image/png", dir.path()).await.is_err()); // a directory
+    /// assert_eq!(encoder.finish().content_length(), 110);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn file_path(
+        &mut self,
+        name: &str,
+        filename: &str,
+        content_type: &str,
+        path: &Path,
+    ) -> Result<(), Error> {
+        let index = self.parts;
+        let metadata = tokio::fs::metadata(path)
+            .await
+            .map_err(|err| Error::invalid_with(InvalidKind::File { index }, err))?;
+        if !metadata.is_file() {
+            return Err(Error::invalid_with(
+                InvalidKind::File { index },
+                io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"),
+            ));
+        }
+        let len = metadata.len();
+        if self.layout.len().checked_add(len).is_none() {
+            return Err(Error::invalid(InvalidKind::FileTooLarge { index }));
+        }
+        self.file_head(name, filename, content_type)?;
+        self.layout.push_file(path.to_path_buf(), len);
+        self.layout.pending.extend_from_slice(b"\r\n");
+        self.parts += 1;
+        Ok(())
+    }
+
+    /// The encoded form: the closing delimiter is written and the length fixed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_transport::multipart::{Boundary, Encoder};
+    ///
+    /// let mut encoder = Encoder::new(Boundary::new("b")?);
+    /// encoder.text("a", "1")?;
+    /// let encoded = encoder.finish();
+    /// assert_eq!(encoded.content_length(), 59);
+    /// assert_eq!(encoded.content_type(), "multipart/form-data; boundary=b");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn finish(mut self) -> Encoded {
+        let pending = &mut self.layout.pending;
+        pending.extend_from_slice(b"--");
+        pending.extend_from_slice(self.boundary.0.as_bytes());
+        pending.extend_from_slice(b"--\r\n");
+        self.layout.finish(self.boundary)
+    }
+
+    /// Refuses a haystack that contains the delimiter `--{boundary}`.
+    ///
+    /// Checking each caller-supplied piece on its own is a proof for the whole body: the text
+    /// around every piece begins and ends with `"`, CR, LF or `: `, none of which the delimiter
+    /// can contain or begin with, so an occurrence cannot straddle a piece's edge. Escaping
+    /// only replaces `"`, CR and LF, which the delimiter cannot contain either.
     fn check(&self, haystack: &[u8]) -> Result<(), Error> {
-        let found = if haystack.len() < self.needle.len() {
+        /// Up to this haystack length a scan for `-` beats building a substring searcher.
+        const SHORT: usize = 512;
+        let boundary = self.boundary.0.as_bytes();
+        let needle_len = boundary.len() + 2;
+        let found = if haystack.len() < needle_len {
             false
-        } else if haystack.len() <= Self::SHORT {
-            memchr::memchr_iter(b'-', haystack).any(|at| haystack[at..].starts_with(self.needle))
+        } else if haystack.len() <= SHORT {
+            memchr::memchr_iter(b'-', &haystack[..=haystack.len() - needle_len])
+                .any(|at| haystack[at + 1] == b'-' && haystack[at + 2..].starts_with(boundary))
         } else {
-            self.finder
-                .get_or_init(|| memchr::memmem::Finder::new(self.needle))
-                .find(haystack)
-                .is_some()
+            let mut needle = Vec::with_capacity(needle_len);
+            needle.extend_from_slice(b"--");
+            needle.extend_from_slice(boundary);
+            memchr::memmem::find(haystack, &needle).is_some()
         };
         if found {
             Err(Error::invalid(InvalidKind::BoundaryCollision))
@@ -782,15 +987,66 @@ impl<'a> Search<'a> {
             Ok(())
         }
     }
+
+    /// Writes `--{boundary}` and the `Content-Disposition` line up to the closing quote of the
+    /// name; on error nothing is written.
+    fn head(&mut self, name: &str) -> Result<(), Error> {
+        self.check(name.as_bytes())?;
+        let pending = &mut self.layout.pending;
+        let start = pending.len();
+        pending.extend_from_slice(self.opening.as_bytes());
+        if escape_into(pending, name).is_none() {
+            pending.truncate(start);
+            return Err(Error::invalid(InvalidKind::Name { index: self.parts }));
+        }
+        pending.extend_from_slice(b"\"");
+        Ok(())
+    }
+
+    /// Writes a file part's head, through the blank line; on error nothing is written.
+    fn file_head(&mut self, name: &str, filename: &str, content_type: &str) -> Result<(), Error> {
+        let index = self.parts;
+        let content_type_ok =
+            !content_type.is_empty() && content_type.bytes().all(|b| b >= 0x20 && b != 0x7f);
+        if !content_type_ok {
+            return Err(Error::invalid(InvalidKind::ContentType { index }));
+        }
+        self.check(filename.as_bytes())?;
+        self.check(content_type.as_bytes())?;
+        let start = self.layout.pending.len();
+        self.head(name)?;
+        let pending = &mut self.layout.pending;
+        pending.extend_from_slice(b"; filename=\"");
+        if escape_into(pending, filename).is_none() {
+            pending.truncate(start);
+            return Err(Error::invalid(InvalidKind::Filename { index }));
+        }
+        pending.extend_from_slice(b"\"\r\nContent-Type: ");
+        pending.extend_from_slice(content_type.as_bytes());
+        pending.extend_from_slice(b"\r\n\r\n");
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Encoder")
+            .field("boundary", &self.boundary)
+            .field("parts", &self.parts)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Appends `text` with `"`, CR and LF percent-escaped; `None` for other control characters.
 fn escape_into(out: &mut BytesMut, text: &str) -> Option<()> {
+    let special = |b: u8| b < 0x20 || b == b'"' || b == 0x7f;
+    // Names and filenames rarely hold anything to escape: one scan without branches, one copy.
+    if !text.bytes().fold(false, |seen, b| seen | special(b)) {
+        out.extend_from_slice(text.as_bytes());
+        return Some(());
+    }
     let mut rest = text.as_bytes();
-    while let Some(at) = rest
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == 0x7f)
-    {
+    while let Some(at) = rest.iter().position(|&b| special(b)) {
         out.extend_from_slice(&rest[..at]);
         match rest[at] {
             b'"' => out.extend_from_slice(b"%22"),
@@ -820,12 +1076,29 @@ impl Segment {
     }
 }
 
+/// The segments of a body: usually one buffer (a form of text and small files), so that case
+/// needs no list.
+#[derive(Clone)]
+enum Segments {
+    One(Segment),
+    Many(Arc<[Segment]>),
+}
+
+impl Segments {
+    fn as_slice(&self) -> &[Segment] {
+        match self {
+            Self::One(one) => std::slice::from_ref(one),
+            Self::Many(many) => many,
+        }
+    }
+}
+
 #[derive(Default)]
 struct Layout {
     segments: Vec<Segment>,
     pending: BytesMut,
+    /// The length of `segments`; `pending` comes on top.
     length: u64,
-    overflow: bool,
 }
 
 impl Layout {
@@ -834,6 +1107,11 @@ impl Layout {
             pending: BytesMut::with_capacity(capacity),
             ..Self::default()
         }
+    }
+
+    /// The body length so far.
+    fn len(&self) -> u64 {
+        self.length.saturating_add(self.pending.len() as u64)
     }
 
     fn push_shared(&mut self, bytes: Bytes) {
@@ -845,10 +1123,9 @@ impl Layout {
         }
     }
 
-    fn push_file(&mut self, path: PathBuf, len: u64) -> Option<()> {
+    fn push_file(&mut self, path: PathBuf, len: u64) {
         self.flush();
         self.add(Segment::File { path, len });
-        (!self.overflow).then_some(())
     }
 
     fn flush(&mut self) {
@@ -859,18 +1136,23 @@ impl Layout {
     }
 
     fn add(&mut self, segment: Segment) {
-        match self.length.checked_add(segment.len()) {
-            Some(length) => self.length = length,
-            None => self.overflow = true,
-        }
+        // The callers refuse a file that would overflow; in-memory bytes cannot.
+        self.length = self.length.saturating_add(segment.len());
         self.segments.push(segment);
     }
 
     fn finish(mut self, boundary: Boundary) -> Encoded {
-        self.flush();
+        let segments = if self.segments.is_empty() {
+            let length = self.pending.len() as u64;
+            self.length = length;
+            Segments::One(Segment::Bytes(self.pending.freeze()))
+        } else {
+            self.flush();
+            Segments::Many(self.segments.into())
+        };
         Encoded {
             boundary,
-            segments: self.segments.into(),
+            segments,
             content_length: self.length,
         }
     }
@@ -898,7 +1180,7 @@ impl Layout {
 #[derive(Clone)]
 pub struct Encoded {
     boundary: Boundary,
-    segments: Arc<[Segment]>,
+    segments: Segments,
     content_length: u64,
 }
 
@@ -976,11 +1258,11 @@ impl Encoded {
     /// ```
     #[must_use]
     pub fn to_bytes(&self) -> Option<Bytes> {
-        if let [Segment::Bytes(only)] = &*self.segments {
+        if let [Segment::Bytes(only)] = self.segments.as_slice() {
             return Some(only.clone());
         }
         let mut out = BytesMut::with_capacity(usize::try_from(self.content_length).ok()?);
-        for segment in self.segments.iter() {
+        for segment in self.segments.as_slice() {
             match segment {
                 Segment::Bytes(bytes) => out.extend_from_slice(bytes),
                 Segment::File { .. } => return None,
@@ -1008,8 +1290,30 @@ impl Encoded {
     /// ```
     #[must_use]
     pub fn body(&self) -> FormBody {
+        self.clone().into_body()
+    }
+
+    /// [`Encoded::body`], consuming the form: the one-shot send path, which saves sharing the
+    /// buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use http_body_util::BodyExt;
+    /// use kyc_transport::multipart::{Boundary, Form};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let encoded = Form::new().text("a", "1").prepare(&Boundary::new("b")?).await?;
+    /// let expected = encoded.to_bytes().unwrap();
+    /// assert_eq!(encoded.into_body().collect().await?.to_bytes(), expected);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn into_body(self) -> FormBody {
         FormBody {
-            segments: Arc::clone(&self.segments),
+            segments: self.segments,
             next: 0,
             remaining: self.content_length,
             file: None,
@@ -1021,7 +1325,7 @@ impl fmt::Debug for Encoded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Encoded")
             .field("boundary", &self.boundary)
-            .field("segments", &self.segments.len())
+            .field("segments", &self.segments.as_slice().len())
             .field("content_length", &self.content_length)
             .finish()
     }
@@ -1053,10 +1357,11 @@ enum FileState {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct FormBody {
-    segments: Arc<[Segment]>,
+    segments: Segments,
     next: usize,
     remaining: u64,
-    file: Option<FileState>,
+    /// Boxed: the body travels by value through hyper, and most bodies have no file part.
+    file: Option<Box<FileState>>,
 }
 
 impl fmt::Debug for FormBody {
@@ -1078,7 +1383,7 @@ impl http_body::Body for FormBody {
         let this = &mut *self;
         loop {
             if let Some(state) = &mut this.file {
-                match state {
+                match &mut **state {
                     FileState::Opening(opening, len) => {
                         let file = match opening.as_mut().poll(cx) {
                             Poll::Pending => return Poll::Pending,
@@ -1089,7 +1394,7 @@ impl http_body::Body for FormBody {
                             }
                         };
                         let len = *len;
-                        this.file = Some(FileState::Reading(file, len));
+                        **state = FileState::Reading(file, len);
                     }
                     FileState::Reading(_, 0) => this.file = None,
                     FileState::Reading(file, left) => {
@@ -1126,7 +1431,7 @@ impl http_body::Body for FormBody {
                 }
                 continue;
             }
-            let Some(segment) = this.segments.get(this.next) else {
+            let Some(segment) = this.segments.as_slice().get(this.next) else {
                 return Poll::Ready(None);
             };
             this.next += 1;
@@ -1138,14 +1443,17 @@ impl http_body::Body for FormBody {
                 Segment::File { path, len } => {
                     let path = path.clone();
                     let len = *len;
-                    this.file = Some(FileState::Opening(Box::pin(open_checked(path, len)), len));
+                    this.file = Some(Box::new(FileState::Opening(
+                        Box::pin(open_checked(path, len)),
+                        len,
+                    )));
                 }
             }
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.remaining == 0 && self.file.is_none() && self.next >= self.segments.len()
+        self.remaining == 0 && self.file.is_none() && self.next >= self.segments.as_slice().len()
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -1180,6 +1488,33 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_part_leaves_the_encoder_as_it_was() {
+        let boundary = Boundary::new("b").expect("valid");
+        let mut encoder = Encoder::new(boundary.clone());
+        encoder.text("a", "1").expect("valid");
+        let refusals = [
+            encoder.text("bad\0name", "x"),
+            encoder.text("n", "x--b"),
+            encoder.text("--b", "x"),
+            encoder.file("f", "bad\x01name", "text/plain", Bytes::new()),
+            encoder.file("f", "--b", "text/plain", Bytes::new()),
+            encoder.file("f", "f", "text/plain\r\nX: 1", Bytes::new()),
+            encoder.file("f", "f", "", Bytes::new()),
+            encoder.file("f", "f", "text/--b", Bytes::new()),
+            encoder.file("f", "f", "text/plain", Bytes::from_static(b"--b")),
+        ];
+        for (case, refusal) in refusals.iter().enumerate() {
+            let err = refusal.as_ref().expect_err("refused");
+            assert!(matches!(err, Error::Invalid(_)), "case {case}: {err:?}");
+        }
+        let expected = Form::new()
+            .text("a", "1")
+            .encode(&boundary)
+            .expect("encodes");
+        assert_eq!(encoder.finish().to_bytes(), Some(expected));
+    }
+
+    #[test]
     fn random_boundaries_are_valid_and_distinct() {
         let a = Boundary::random().expect("OS random source");
         let b = Boundary::random().expect("OS random source");
@@ -1190,11 +1525,12 @@ mod tests {
     #[test]
     fn large_in_memory_parts_are_shared_not_copied() {
         let big = Bytes::from(vec![7_u8; COALESCE + 1]);
-        let form = Form::new().file("f", "f.bin", "application/octet-stream", big.clone().into());
-        let encoded = form
-            .build(&Boundary::new("b").expect("valid"), |_, _| unreachable!())
+        let mut encoder = Encoder::new(Boundary::new("b").expect("valid"));
+        encoder
+            .file("f", "f.bin", "application/octet-stream", big.clone())
             .expect("encodes");
-        assert!(encoded.segments.iter().any(
+        let encoded = encoder.finish();
+        assert!(encoded.segments.as_slice().iter().any(
             |segment| matches!(segment, Segment::Bytes(bytes) if bytes.as_ptr() == big.as_ptr())
         ));
     }

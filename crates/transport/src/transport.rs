@@ -89,6 +89,7 @@ pub struct Request {
     uri: Uri,
     headers: HeaderMap,
     body: RequestBody,
+    timeout: Option<Duration>,
 }
 
 /// The body of a [`Request`].
@@ -101,7 +102,7 @@ pub struct Request {
 /// let body = RequestBody::Json(bytes::Bytes::from_static(b"{}"));
 /// assert!(matches!(body, RequestBody::Json(_)));
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum RequestBody {
     /// No body (`Content-Length: 0`).
@@ -110,6 +111,9 @@ pub enum RequestBody {
     Json(Bytes),
     /// A multipart form, encoded with a fresh random boundary when sent.
     Form(Form),
+    /// A multipart form already encoded (see [`multipart::Encoder`](crate::multipart::Encoder)):
+    /// sent as it is, its boundary fixed.
+    Encoded(Encoded),
 }
 
 impl Request {
@@ -132,6 +136,32 @@ impl Request {
             uri,
             headers,
             body: RequestBody::Form(form),
+            timeout: None,
+        }
+    }
+
+    /// A `POST` of an already encoded multipart form.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_transport::{Request, RequestBody};
+    /// use kyc_transport::multipart::{Boundary, Encoder};
+    ///
+    /// let mut encoder = Encoder::new(Boundary::random()?);
+    /// encoder.text("userId", "u1")?;
+    /// let request = Request::post_encoded("http://127.0.0.1:1/".parse()?, http::HeaderMap::new(), encoder.finish());
+    /// assert!(matches!(request.body(), RequestBody::Encoded(encoded) if encoded.content_length() > 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn post_encoded(uri: Uri, headers: HeaderMap, encoded: Encoded) -> Self {
+        Self {
+            method: Method::POST,
+            uri,
+            headers,
+            body: RequestBody::Encoded(encoded),
+            timeout: None,
         }
     }
 
@@ -153,6 +183,7 @@ impl Request {
             uri,
             headers,
             body: RequestBody::Json(body),
+            timeout: None,
         }
     }
 
@@ -174,6 +205,7 @@ impl Request {
             uri,
             headers,
             body,
+            timeout: None,
         }
     }
 
@@ -233,23 +265,65 @@ impl Request {
     pub fn body(&self) -> &RequestBody {
         &self.body
     }
+
+    /// Limits this request to `timeout`, or to the transport's per-attempt timeout when that
+    /// is shorter: for a caller whose overall deadline is nearer than a whole attempt.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # let request = kyc_transport::Request::post_json("http://h/".parse()?, http::HeaderMap::new(), "{}".into());
+    /// let request = request.with_timeout(Duration::from_secs(2));
+    /// assert_eq!(request.timeout(), Some(Duration::from_secs(2)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The limit set by [`Request::with_timeout`], if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let request = kyc_transport::Request::post_json("http://h/".parse()?, http::HeaderMap::new(), "{}".into());
+    /// assert_eq!(request.timeout(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
 }
 
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Header values may identify the merchant or carry credentials: names only.
         let names: Vec<&str> = self.headers.keys().map(http::HeaderName::as_str).collect();
-        let body = match &self.body {
-            RequestBody::Empty => "empty".to_owned(),
-            RequestBody::Json(json) => format!("json <{} bytes>", json.len()),
-            RequestBody::Form(form) => format!("form of {} parts", form.parts().len()),
-        };
         f.debug_struct("Request")
             .field("method", &self.method)
             .field("uri", &self.uri)
             .field("headers", &names)
-            .field("body", &format_args!("{body}"))
+            .field("body", &self.body)
+            .field("timeout", &self.timeout)
             .finish()
+    }
+}
+
+/// Bodies may hold personal data: their size only.
+impl fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("empty"),
+            Self::Json(json) => write!(f, "json <{} bytes>", json.len()),
+            Self::Form(form) => write!(f, "form of {} parts", form.parts().len()),
+            Self::Encoded(encoded) => {
+                write!(f, "encoded form <{} bytes>", encoded.content_length())
+            }
+        }
     }
 }
 
@@ -1026,22 +1100,39 @@ impl Transport {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn send(&self, request: Request) -> Result<Response, Error> {
+        let limit = request
+            .timeout
+            .map_or(self.inner.timeout, |limit| limit.min(self.inner.timeout));
         let payload = match request.body {
             RequestBody::Empty => Payload::Empty,
             RequestBody::Json(json) => Payload::Json(json),
             RequestBody::Form(form) => Payload::Form(form.prepare_random().await?),
+            RequestBody::Encoded(encoded) => Payload::Form(encoded),
         };
-        self.execute(request.method, &request.uri, request.headers, payload)
-            .await
+        let request = self.http_request(request.method, &request.uri, request.headers, payload)?;
+        self.exchange(request, limit).await
     }
 
     async fn execute(
         &self,
         method: Method,
         uri: &Uri,
-        mut headers: HeaderMap,
+        headers: HeaderMap,
         payload: Payload,
     ) -> Result<Response, Error> {
+        let request = self.http_request(method, uri, headers, payload)?;
+        self.exchange(request, self.inner.timeout).await
+    }
+
+    /// The request as hyper sends it: `Content-Type`, an exact `Content-Length`, proxy
+    /// credentials.
+    fn http_request(
+        &self,
+        method: Method,
+        uri: &Uri,
+        mut headers: HeaderMap,
+        payload: Payload,
+    ) -> Result<http::Request<OutBody>, Error> {
         if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
             return Err(Error::invalid(InvalidKind::Uri));
         }
@@ -1073,30 +1164,24 @@ impl Transport {
             }
         }
 
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let body = match &payload {
-                Payload::Empty => OutBody::Bytes(None),
-                Payload::Json(json) => OutBody::Bytes(Some(json.clone())),
-                Payload::Form(encoded) => OutBody::Form(encoded.body()),
-            };
-            let mut request = http::Request::new(body);
-            *request.method_mut() = method.clone();
-            *request.uri_mut() = uri.clone();
-            *request.headers_mut() = headers.clone();
-            match self.attempt(request).await {
-                Err(err) if attempt == 1 && stale(&err) => {
-                    tracing::debug!(
-                        "pooled connection closed before the request was written; retrying once"
-                    );
-                }
-                other => return other,
-            }
-        }
+        let body = match payload {
+            Payload::Empty => OutBody::Bytes(None),
+            Payload::Json(json) => OutBody::Bytes(Some(json)),
+            Payload::Form(encoded) => OutBody::Form(encoded.into_body()),
+        };
+        let mut request = http::Request::new(body);
+        *request.method_mut() = method;
+        *request.uri_mut() = uri.clone();
+        *request.headers_mut() = headers;
+        Ok(request)
     }
 
-    async fn attempt(&self, request: http::Request<OutBody>) -> Result<Response, Error> {
+    /// Sends `request` and reads the answer, all within `limit`.
+    async fn exchange(
+        &self,
+        request: http::Request<OutBody>,
+        limit: Duration,
+    ) -> Result<Response, Error> {
         let inner = &*self.inner;
         let exchange = async {
             let response = inner
@@ -1106,9 +1191,9 @@ impl Transport {
                 .map_err(|err| error::classify(err, inner.connect_timeout))?;
             read_capped(response, inner.max_response_body).await
         };
-        match tokio::time::timeout(inner.timeout, exchange).await {
+        match tokio::time::timeout(limit, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(error::timeout(TimeoutPhase::Response, inner.timeout)),
+            Err(_) => Err(error::timeout(TimeoutPhase::Response, limit)),
         }
     }
 }
@@ -1120,11 +1205,6 @@ impl Sender for Transport {
     ) -> Pin<Box<dyn Future<Output = Result<Response, Error>> + Send + '_>> {
         Box::pin(Transport::send(self, request))
     }
-}
-
-/// A pooled connection that failed before the request was written: resending is safe.
-fn stale(err: &Error) -> bool {
-    matches!(err, Error::Io(_)) && !err.request_may_have_been_sent()
 }
 
 async fn read_capped(

@@ -66,6 +66,28 @@ async fn html_instead_of_the_envelope() {
 }
 
 #[tokio::test]
+async fn a_deadline_nearer_than_one_attempt_ends_that_attempt() {
+    // The built-in transport enforces the deadline with its own attempt timer: the error must
+    // still say "deadline", not "attempt timed out".
+    let provider = Provider::start(vec![Answer::Stall]).await;
+    let client = kyc_client::Client::builder()
+        .environment(kyc_client::Environment::custom(&provider.base_url).unwrap())
+        .merchant_no("1027749636")
+        .app_secret("s")
+        .timeout(Duration::from_secs(60))
+        .total_timeout(Duration::from_millis(150))
+        .build()
+        .unwrap();
+    let err = client.apply(&application()).await.unwrap_err();
+    let Error::Transport(transport) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(transport.is_deadline(), "{err:?}");
+    assert!(err.request_may_have_been_sent(), "{err:?}");
+    assert_eq!(provider.count(), 1);
+}
+
+#[tokio::test]
 async fn the_total_deadline_ends_the_retries() {
     let provider = Provider::start(vec![Answer::Stall]).await;
     let client = kyc_client::Client::builder()
