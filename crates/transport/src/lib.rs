@@ -6,7 +6,8 @@
 //! - [`multipart`]: a sans-IO RFC 7578 encoder. The boundary is an argument, so the output is
 //!   byte-for-byte testable; the exact `Content-Length` is known before anything is sent, also
 //!   for file parts streamed from disk; bodies are re-creatable, so a retry resends the same
-//!   bytes.
+//!   bytes. A [`Form`](multipart::Form) owns its parts; an [`Encoder`](multipart::Encoder)
+//!   writes borrowed parts straight into the body, for a caller that keeps them elsewhere.
 //! - [`Transport`]: one connection pool (HTTP/1.1, and HTTP/2 where the server offers it via
 //!   ALPN) over rustls with the `ring` provider, webpki roots by default, optional extra roots,
 //!   proxies from the environment or configuration, a connect timeout, a per-attempt timeout

@@ -1,4 +1,6 @@
-//! RFC 7578 `multipart/form-data`: a [`Form`] of text and file parts, encoded byte for byte.
+//! RFC 7578 `multipart/form-data`: a [`Form`] of text and file parts, encoded byte for byte,
+//! or an [`Encoder`] that writes borrowed parts straight into the body (a `Form` is encoded
+//! through one).
 //!
 //! The encoder is sans-IO: the [`Boundary`] is an argument, so [`Form::encode`] is a pure
 //! function whose output can be compared with golden bytes. The only I/O is reading the length

@@ -147,3 +147,106 @@ async fn no_proxy_hosts_connect_directly() {
     assert_eq!(response.body(), "{}");
     assert!(seen.try_recv().is_err(), "the proxy was not contacted");
 }
+
+/// Set in the child process of [`proxies_are_read_from_the_environment`].
+const ENV_CHILD: &str = "KYC_TRANSPORT_PROXY_ENV_CHILD";
+
+/// `Proxy::from_env` reads `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY`. The variables belong to
+/// the whole process, so the check runs in a child: this test binary again, filtered to
+/// [`env_proxy_child`], with the variables set for it alone.
+#[test]
+fn proxies_are_read_from_the_environment() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let (proxy, mut seen) = forward_proxy().await;
+        let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
+        command
+            .args(["--exact", "proxy::env_proxy_child", "--nocapture"])
+            .env(ENV_CHILD, "1")
+            .env("HTTP_PROXY", format!("http://envuser:envpass@{proxy}"))
+            .env("NO_PROXY", "127.0.0.1");
+        for other in [
+            "http_proxy",
+            "no_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
+            command.env_remove(other);
+        }
+        // Waited for on the blocking pool, so this thread keeps serving the proxy.
+        let child = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("joins")
+            .expect("the child test runs");
+        let stdout = String::from_utf8_lossy(&child.stdout);
+        assert!(
+            child.status.success(),
+            "child failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&child.stderr)
+        );
+        assert!(
+            stdout.contains("1 passed"),
+            "the child test did not run:\n{stdout}"
+        );
+        let head = seen.recv().await.expect("the proxy saw the request");
+        assert!(
+            head.starts_with("POST http://upstream.invalid/apply HTTP/1.1\r\n"),
+            "{head}"
+        );
+        assert!(
+            head.to_ascii_lowercase().contains(
+                "proxy-authorization: basic ZW52dXNlcjplbnZwYXNz"
+                    .to_ascii_lowercase()
+                    .as_str()
+            ),
+            "{head}"
+        );
+        assert!(
+            seen.try_recv().is_err(),
+            "the NO_PROXY host must not go through the proxy"
+        );
+    });
+}
+
+/// The child half of [`proxies_are_read_from_the_environment`]; does nothing when run alone.
+#[tokio::test]
+async fn env_proxy_child() {
+    if std::env::var_os(ENV_CHILD).is_none() {
+        return;
+    }
+    let transport = support::builder()
+        .proxy(Proxy::from_env())
+        .build()
+        .expect("builds");
+    // Through the proxy from HTTP_PROXY: the host need not resolve.
+    let uri = "http://upstream.invalid/apply".parse().expect("uri");
+    let response = transport
+        .post_form(&uri, HeaderMap::new(), &Form::new().text("userId", "u1"))
+        .await
+        .expect("proxied");
+    assert_eq!(response.body(), "ok");
+    // NO_PROXY names 127.0.0.1: a server there is reached directly.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let direct = format!("http://{}/apply", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let (head, _) = read_head(&mut stream).await;
+        assert!(head.starts_with("POST /apply HTTP/1.1\r\n"), "{head}");
+        let reply = "HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\ndirect";
+        stream.write_all(reply.as_bytes()).await.expect("write");
+    });
+    let response = transport
+        .post_form(
+            &direct.parse().expect("uri"),
+            HeaderMap::new(),
+            &Form::new().text("userId", "u1"),
+        )
+        .await
+        .expect("direct");
+    assert_eq!(response.body(), "direct");
+}
