@@ -149,21 +149,21 @@ impl<'a> Canonical<'a> {
         I::Item: Into<Field<'a>>,
     {
         let mut sorted = Storage::new();
+        let mut any_empty = false;
         for field in fields {
             let field = field.into();
             if !settings.is_excluded(field.name) {
+                any_empty |= field.value.is_empty();
                 sorted.push(field);
             }
         }
-        let slice = sorted.as_mut_slice();
         // `str`'s order is byte order, which is the provider's rule (section "Signature", step 2).
-        slice.sort_unstable_by(|a, b| by_name(a.name, b.name));
-        if let Some(pair) = slice.windows(2).find(|pair| pair[0].name == pair[1].name) {
+        if let Some(name) = sort_unique(sorted.as_mut_slice()) {
             return Err(Error::DuplicateName {
-                name: pair[0].name.to_owned(),
+                name: name.to_owned(),
             });
         }
-        if settings.empty_values == EmptyValues::Skip {
+        if any_empty && settings.empty_values == EmptyValues::Skip {
             sorted.retain(|field| !field.value.is_empty());
         }
         Ok(Self {
@@ -242,6 +242,7 @@ impl<'a> Canonical<'a> {
     /// separator being empty before the first: the single definition of the text, shared by
     /// `Display` and the hasher so that what is shown is what is signed. The `=` between name
     /// and value is the caller's to write.
+    #[inline]
     pub(crate) fn stream<E>(
         &self,
         mut emit: impl FnMut(&str, &str, &str) -> Result<(), E>,
@@ -280,8 +281,43 @@ impl fmt::Debug for Canonical<'_> {
     }
 }
 
+/// Sorts `fields` by name and returns a name that occurs twice, if any.
+///
+/// A handful of fields (every request and callback of the KYC API) take an insertion sort that
+/// finds duplicates as it goes: every pair of fields that end up adjacent is compared at some
+/// point (an inserted field meets its final neighbours, or a later field is inserted between
+/// them and meets both), so a duplicate always shows up as an equal comparison. Longer lists,
+/// which only a hostile peer sends, take an `O(n log n)` sort and a scan.
+fn sort_unique<'a>(fields: &mut [Field<'a>]) -> Option<&'a str> {
+    const INSERTION: usize = 16;
+    if fields.len() > INSERTION {
+        fields.sort_unstable_by(|a, b| by_name(a.name, b.name));
+        return fields
+            .windows(2)
+            .find(|pair| pair[0].name == pair[1].name)
+            .map(|pair| pair[0].name);
+    }
+    for i in 1..fields.len() {
+        let field = fields[i];
+        let mut j = i;
+        while j > 0 {
+            match by_name(fields[j - 1].name, field.name) {
+                std::cmp::Ordering::Greater => {
+                    fields[j] = fields[j - 1];
+                    j -= 1;
+                }
+                std::cmp::Ordering::Equal => return Some(field.name),
+                std::cmp::Ordering::Less => break,
+            }
+        }
+        fields[j] = field;
+    }
+    None
+}
+
 /// Byte order of names, deciding on the first byte when it differs (as it does for most names
 /// of a request) before comparing whole names: the same order as `str::cmp`, with fewer calls.
+#[inline]
 fn by_name(a: &str, b: &str) -> std::cmp::Ordering {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     match (a.first(), b.first()) {
@@ -311,6 +347,14 @@ impl<'a> Storage<'a> {
         }
     }
 
+    #[cold]
+    fn spill(items: &[Field<'a>], field: Field<'a>) -> Self {
+        let mut vec = Vec::with_capacity(INLINE * 2);
+        vec.extend_from_slice(items);
+        vec.push(field);
+        Self::Heap(vec)
+    }
+
     fn as_slice(&self) -> &[Field<'a>] {
         match self {
             Self::Inline { len, items } => &items[..*len],
@@ -318,6 +362,7 @@ impl<'a> Storage<'a> {
         }
     }
 
+    #[inline]
     fn as_mut_slice(&mut self) -> &mut [Field<'a>] {
         match self {
             Self::Inline { len, items } => &mut items[..*len],
@@ -325,18 +370,14 @@ impl<'a> Storage<'a> {
         }
     }
 
+    #[inline]
     fn push(&mut self, field: Field<'a>) {
         match self {
             Self::Inline { len, items } if *len < INLINE => {
                 items[*len] = field;
                 *len += 1;
             }
-            Self::Inline { items, .. } => {
-                let mut vec = Vec::with_capacity(INLINE * 2);
-                vec.extend_from_slice(items);
-                vec.push(field);
-                *self = Self::Heap(vec);
-            }
+            Self::Inline { items, .. } => *self = Self::spill(items, field),
             Self::Heap(vec) => vec.push(field),
         }
     }
@@ -407,6 +448,43 @@ mod tests {
             .map(|i| format!("f{i:02}"))
             .collect();
         assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn sorting_is_byte_order_and_finds_duplicates() {
+        let names = [
+            "",
+            "a",
+            "a\0",
+            "a\0b",
+            "a-b",
+            "ab",
+            "abcdefgh",
+            "abcdefgh\0",
+            "abcdefghi",
+            "b",
+            "UserId",
+            "_x",
+            "userId",
+            "usernameFurigana",
+            "テ",
+            "ｶ",
+        ];
+        let mut fields: Vec<Field<'_>> = names.iter().rev().map(|n| Field::new(n, "v")).collect();
+        assert_eq!(sort_unique(&mut fields), None);
+        let mut expected = names.to_vec();
+        expected.sort_unstable();
+        let sorted: Vec<&str> = fields.iter().map(Field::name).collect();
+        assert_eq!(sorted, expected);
+        for (i, name) in names.iter().enumerate() {
+            let mut fields: Vec<Field<'_>> = names[..8.min(names.len())]
+                .iter()
+                .chain([name])
+                .map(|n| Field::new(n, "v"))
+                .collect();
+            let found = sort_unique(&mut fields);
+            assert_eq!(found.is_some(), i < 8, "{name:?}");
+        }
     }
 
     #[test]

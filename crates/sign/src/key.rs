@@ -3,7 +3,9 @@
 use std::convert::Infallible;
 use std::fmt;
 
-use md5::{Digest, Md5};
+use md5::Md5Core;
+use md5::digest::Output;
+use md5::digest::core_api::{Block, Buffer, FixedOutputCore, UpdateCore};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -78,23 +80,19 @@ impl SigningKey {
                     sink.write(separator.as_bytes());
                 }
                 sink.write(name.as_bytes());
-                sink.push(b'=');
+                sink.write(b"=");
                 sink.write(value.as_bytes());
                 Ok::<(), Infallible>(())
             })
             .unwrap_or_else(|never| match never {});
-        // The secret goes straight to the hasher, never through the sink's buffer, so no copy of
-        // it is left in memory this crate owns.
-        let mut hasher = sink.into_hasher();
-        match &settings.secret_suffix {
-            SecretSuffix::Append => hasher.update(&*self.secret),
+        let digest = match &settings.secret_suffix {
+            SecretSuffix::Append => sink.finish(&self.secret, b""),
             SecretSuffix::Wrapped { prefix, suffix } => {
-                hasher.update(prefix.as_bytes());
-                hasher.update(&*self.secret);
-                hasher.update(suffix.as_bytes());
+                sink.write(prefix.as_bytes());
+                sink.finish(&self.secret, suffix.as_bytes())
             }
-        }
-        Signature::from_digest(hasher.finalize().into(), settings.hex_case)
+        };
+        Signature::from_digest(digest, settings.hex_case)
     }
 
     /// Checks `provided` (hex, either case) against the signature of `canonical`, in constant
@@ -135,58 +133,74 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// Gathers the many short pieces of the signed text into one buffer before hashing, so that
-/// the hasher sees a few large updates instead of one per `name`, `=` and `value`.
+/// Feeds the many short pieces of the signed text to MD5 a block at a time: each piece is
+/// copied once, into the block being filled, and a full block goes straight to the compression
+/// function (no second buffer, no per-piece call into the hasher).
+///
+/// The secret never enters the sink's block: [`HashSink::finish`] hands it to md-5's own
+/// buffer, as a plain `Md5::update` would.
 struct HashSink {
-    hasher: Md5,
-    buf: [u8; Self::CAPACITY],
+    core: Md5Core,
+    block: Block<Md5Core>,
     len: usize,
 }
 
 impl HashSink {
-    /// Four MD5 blocks: the whole 2.0 request fits, so it is hashed in one update.
-    const CAPACITY: usize = 256;
+    const BLOCK: usize = 64;
 
     fn new() -> Self {
         Self {
-            hasher: Md5::new(),
-            buf: [0; Self::CAPACITY],
+            core: Md5Core::default(),
+            block: Block::<Md5Core>::default(),
             len: 0,
         }
     }
 
-    #[inline]
-    fn push(&mut self, byte: u8) {
-        if self.len == Self::CAPACITY {
-            self.hasher.update(self.buf);
-            self.len = 0;
-        }
-        self.buf[self.len] = byte;
-        self.len += 1;
-    }
-
-    #[inline]
+    #[inline(always)]
     fn write(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
-        if end <= Self::CAPACITY {
-            self.buf[self.len..end].copy_from_slice(bytes);
+        if end < Self::BLOCK {
+            self.block[self.len..end].copy_from_slice(bytes);
             self.len = end;
-            return;
+        } else {
+            self.write_across(bytes);
         }
-        // Too long to gather: hash what is gathered, then the piece itself.
-        self.hasher.update(&self.buf[..self.len]);
-        self.len = 0;
-        self.hasher.update(bytes);
     }
 
-    fn into_hasher(mut self) -> Md5 {
-        self.hasher.update(&self.buf[..self.len]);
-        self.hasher
+    /// Completes the block, compresses it and every whole block of `bytes` that follows, and
+    /// keeps the rest.
+    fn write_across(&mut self, bytes: &[u8]) {
+        let (head, rest) = bytes.split_at(Self::BLOCK - self.len);
+        self.block[self.len..].copy_from_slice(head);
+        self.core.update_blocks(std::slice::from_ref(&self.block));
+        let mut blocks = rest.chunks_exact(Self::BLOCK);
+        for block in &mut blocks {
+            self.core
+                .update_blocks(std::slice::from_ref(Block::<Md5Core>::from_slice(block)));
+        }
+        let tail = blocks.remainder();
+        self.block[..tail.len()].copy_from_slice(tail);
+        self.len = tail.len();
+    }
+
+    /// Hashes `secret` then `suffix` after what was written, and returns the digest.
+    fn finish(mut self, secret: &[u8], suffix: &[u8]) -> [u8; 16] {
+        let mut buffer = Buffer::<Md5Core>::new(&self.block[..self.len]);
+        let core = &mut self.core;
+        buffer.digest_blocks(secret, |blocks| core.update_blocks(blocks));
+        if !suffix.is_empty() {
+            buffer.digest_blocks(suffix, |blocks| core.update_blocks(blocks));
+        }
+        let mut digest = Output::<Md5Core>::default();
+        self.core.finalize_fixed_core(&mut buffer, &mut digest);
+        digest.into()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use md5::{Digest, Md5};
+
     use super::*;
     use crate::Settings;
 
@@ -199,9 +213,9 @@ mod tests {
             for chunk in head.chunks(7) {
                 sink.write(chunk);
             }
-            sink.push(b'=');
+            sink.write(b"=");
             sink.write(tail);
-            let digest: [u8; 16] = sink.into_hasher().finalize().into();
+            let digest = sink.finish(b"", b"");
             let mut expected = data.clone();
             expected.insert(split, b'=');
             assert_eq!(

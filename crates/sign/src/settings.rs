@@ -150,6 +150,7 @@ impl Settings {
         self
     }
 
+    #[inline]
     pub(crate) fn is_excluded(&self, name: &str) -> bool {
         match &*self.excluded_names {
             // The usual case, `sign` alone: one comparison, no iterator.
