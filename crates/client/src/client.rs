@@ -423,9 +423,9 @@ impl Client {
     }
 
     fn headers(&self) -> HeaderMap {
-        // Room for the transport's Content-Type and Content-Length too. (A clone of a prepared
-        // map would have to grow for them.)
-        let mut headers = HeaderMap::with_capacity(3);
+        // Room for what is added on the way (Content-Type, Content-Length, Host), so the map
+        // never grows. (A clone of a prepared map would have to grow for them.)
+        let mut headers = HeaderMap::with_capacity(4);
         headers.insert(MERCHANT_NO, self.inner.merchant_no.clone());
         headers
     }

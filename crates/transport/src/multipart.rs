@@ -78,7 +78,12 @@ const COALESCE: usize = 16 * 1024;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Boundary(String);
+pub struct Boundary {
+    text: String,
+    /// Whether the `Content-Type` parameter must be quoted (the text holds an RFC 2045
+    /// tspecial or a space); decided once, here.
+    quoted: bool,
+}
 
 impl Boundary {
     /// A boundary from 128 bits of the operating system's random source (fetched in batches
@@ -111,7 +116,10 @@ impl Boundary {
         let text = std::str::from_utf8(&text)
             .expect("ASCII letters and digits")
             .to_owned();
-        Ok(Self(text))
+        Ok(Self {
+            text,
+            quoted: false,
+        })
     }
 
     /// A caller-chosen boundary, validated against RFC 2046 §5.1.1.
@@ -155,7 +163,14 @@ impl Boundary {
                     )
             });
         if valid {
-            Ok(Self(text.to_owned()))
+            // RFC 2045 tspecials and space need quoting; bchars never contain `"` or `\`.
+            let quoted = text
+                .bytes()
+                .any(|b| matches!(b, b'(' | b')' | b',' | b'/' | b':' | b'=' | b'?' | b' '));
+            Ok(Self {
+                text: text.to_owned(),
+                quoted,
+            })
         } else {
             Err(Error::invalid(InvalidKind::Boundary))
         }
@@ -173,13 +188,13 @@ impl Boundary {
     /// ```
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 }
 
 impl fmt::Display for Boundary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
@@ -543,18 +558,14 @@ impl Form {
     /// ```
     #[must_use]
     pub fn content_type(boundary: &Boundary) -> HeaderValue {
-        // RFC 2045 tspecials and space need quoting; bchars never contain `"` or `\`.
-        let needs_quotes = boundary
-            .0
-            .bytes()
-            .any(|b| matches!(b, b'(' | b')' | b',' | b'/' | b':' | b'=' | b'?' | b' '));
+        let needs_quotes = boundary.quoted;
         const PREFIX: &[u8] = b"multipart/form-data; boundary=";
-        let mut text = BytesMut::with_capacity(PREFIX.len() + boundary.0.len() + 2);
+        let mut text = BytesMut::with_capacity(PREFIX.len() + boundary.text.len() + 2);
         text.extend_from_slice(PREFIX);
         if needs_quotes {
             text.extend_from_slice(b"\"");
         }
-        text.extend_from_slice(boundary.0.as_bytes());
+        text.extend_from_slice(boundary.text.as_bytes());
         if needs_quotes {
             text.extend_from_slice(b"\"");
         }
@@ -682,7 +693,7 @@ impl Form {
 
     /// The in-memory bytes of the encoded form, so that one allocation usually holds them.
     fn estimate(&self, boundary: &Boundary) -> usize {
-        let delimiter = boundary.0.len() + 2;
+        let delimiter = boundary.text.len() + 2;
         self.parts
             .iter()
             .map(|part| {
@@ -753,7 +764,7 @@ impl PartOpening {
     const CAPACITY: usize = 2 + 70 + Self::DISPOSITION.len();
 
     fn new(boundary: &Boundary) -> Self {
-        let boundary = boundary.0.as_bytes();
+        let boundary = boundary.text.as_bytes();
         let mut bytes = [0; Self::CAPACITY];
         let len = 2 + boundary.len() + Self::DISPOSITION.len();
         bytes[..2].copy_from_slice(b"--");
@@ -956,7 +967,7 @@ impl Encoder {
     pub fn finish(mut self) -> Encoded {
         let pending = &mut self.layout.pending;
         pending.extend_from_slice(b"--");
-        pending.extend_from_slice(self.boundary.0.as_bytes());
+        pending.extend_from_slice(self.boundary.text.as_bytes());
         pending.extend_from_slice(b"--\r\n");
         self.layout.finish(self.boundary)
     }
@@ -970,7 +981,7 @@ impl Encoder {
     fn check(&self, haystack: &[u8]) -> Result<(), Error> {
         /// Up to this haystack length a scan for `-` beats building a substring searcher.
         const SHORT: usize = 512;
-        let boundary = self.boundary.0.as_bytes();
+        let boundary = self.boundary.text.as_bytes();
         let needle_len = boundary.len() + 2;
         let found = if haystack.len() < needle_len {
             false

@@ -112,3 +112,87 @@ proptest! {
         kyc_proto::fuzzing::decode(text.as_bytes());
     }
 }
+
+/// JSON text of one scalar value, with some escapes, floats, negatives, leading zeros (invalid)
+/// and empty containers among them.
+fn scalar_json() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("null".to_owned()),
+        Just("true".to_owned()),
+        Just("false".to_owned()),
+        Just("\"true\"".to_owned()),
+        prop::sample::select(vec!["0", "1", "2", "3", "9", "0000", "00029", "8000"])
+            .prop_map(|code| format!("\"{code}\"")),
+        (0_u64..=u64::MAX).prop_map(|n| n.to_string()),
+        "[a-zA-Z0-9 テスト_.:/-]{0,12}".prop_map(|text| format!("\"{text}\"")),
+        prop::sample::select(vec![
+            "\"a\\\"b\"",
+            "\"\\u0030\"",
+            "1.5",
+            "-1",
+            "01",
+            "[]",
+            "{}"
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+fn member_name() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "msg",
+        "code",
+        "timestamp",
+        "success",
+        "data",
+        "userId",
+        "authenticationStatus",
+        "message",
+        "failReason",
+        "kycNumber",
+        "x",
+    ])
+    .prop_map(str::to_owned)
+}
+
+fn object_json(members: Vec<(String, String)>, space: bool) -> String {
+    let separator = if space { ", " } else { "," };
+    let body: Vec<String> = members
+        .into_iter()
+        .map(|(name, value)| format!("\"{name}\":{value}"))
+        .collect();
+    format!("{{{}}}", body.join(separator))
+}
+
+/// A response envelope: scalars and, maybe, a `data` object of scalars.
+fn envelope_json() -> impl Strategy<Value = String> {
+    let data = prop::collection::vec((member_name(), scalar_json()), 0..6)
+        .prop_map(|members| object_json(members, false));
+    let value = prop_oneof![4 => scalar_json(), 1 => data];
+    (
+        prop::collection::vec((member_name(), value), 0..7),
+        any::<bool>(),
+    )
+        .prop_map(|(members, space)| object_json(members, space))
+}
+
+proptest! {
+    /// `from_slice` decodes the common answer in one pass (`data` as `T` in place) and falls
+    /// back to the general decoder otherwise; whichever path decodes, the result is what the
+    /// general decoder gives.
+    #[test]
+    fn the_fast_decoders_agree_with_the_general_one(text in envelope_json()) {
+        let general = serde_json::from_str::<kyc_proto::ApplyResponse>(&text);
+        match (kyc_proto::ApplyResponse::from_slice(text.as_bytes()), general) {
+            (Ok(fast), Ok(general)) => prop_assert_eq!(fast, general),
+            (Err(_), Err(_)) => {}
+            (fast, general) => prop_assert!(false, "{text}: fast {fast:?}, general {general:?}"),
+        }
+        let general = serde_json::from_str::<kyc_proto::StatusResponse>(&text);
+        match (kyc_proto::StatusResponse::from_slice(text.as_bytes()), general) {
+            (Ok(fast), Ok(general)) => prop_assert_eq!(fast, general),
+            (Err(_), Err(_)) => {}
+            (fast, general) => prop_assert!(false, "{text}: fast {fast:?}, general {general:?}"),
+        }
+    }
+}
