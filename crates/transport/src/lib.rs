@@ -58,6 +58,7 @@
 mod connect;
 mod error;
 pub mod multipart;
+mod pool;
 mod transport;
 
 #[cfg(feature = "fuzzing")]

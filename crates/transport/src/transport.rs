@@ -1,4 +1,5 @@
-//! The sender: one pooled hyper-util client over rustls, behind the [`Sender`] trait.
+//! The sender: a connection pool on hyper's connection API over rustls (connectors from
+//! hyper-util and hyper-rustls), behind the [`Sender`] trait.
 
 use std::fmt;
 use std::future::Future;
@@ -12,16 +13,15 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
 use crate::connect::{ProxyConnector, TimeoutConnector};
 use crate::error::{self, Error, InvalidKind, TimeoutPhase};
 use crate::multipart::{Encoded, Form, FormBody};
+use crate::pool::Pool;
 
 /// Sends one request and returns the whole response: the seam between the client and the
 /// network.
@@ -908,13 +908,9 @@ impl TransportBuilder {
             inner: https,
             timeout: self.connect_timeout,
         };
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(self.pool_idle_timeout)
-            .build(connector);
         Ok(Transport {
             inner: Arc::new(Inner {
-                client,
+                pool: Pool::new(connector, self.connect_timeout, self.pool_idle_timeout),
                 proxy,
                 connect_timeout: self.connect_timeout,
                 timeout: self.timeout,
@@ -929,7 +925,8 @@ impl TransportBuilder {
 /// Cheap to clone (an `Arc` inside); clones share one connection pool. Every request carries a
 /// `Content-Length` (never chunked), the form is encoded with a fresh random boundary, and a
 /// request that a pooled connection failed before writing (the server had closed it) is sent
-/// once more on a fresh connection.
+/// again on another connection. An HTTP/1.1 connection is reused only after its answer was read
+/// whole; idle ones expire after [`TransportBuilder::pool_idle_timeout`].
 ///
 /// # Examples
 ///
@@ -954,10 +951,10 @@ pub struct Transport {
     inner: Arc<Inner>,
 }
 
-type Connector = TimeoutConnector<HttpsConnector<ProxyConnector>>;
+pub(crate) type Connector = TimeoutConnector<HttpsConnector<ProxyConnector>>;
 
 struct Inner {
-    client: Client<Connector, OutBody>,
+    pool: Pool,
     proxy: Option<Arc<Matcher>>,
     connect_timeout: Duration,
     timeout: Duration,
@@ -1184,12 +1181,12 @@ impl Transport {
     ) -> Result<Response, Error> {
         let inner = &*self.inner;
         let exchange = async {
-            let response = inner
-                .client
-                .request(request)
-                .await
-                .map_err(|err| error::classify(err, inner.connect_timeout))?;
-            read_capped(response, inner.max_response_body).await
+            let (response, lease) = inner.pool.send(request).await?;
+            let response = read_capped(response, inner.max_response_body).await?;
+            if let Some(lease) = lease {
+                lease.release();
+            }
+            Ok(response)
         };
         match tokio::time::timeout(limit, exchange).await {
             Ok(result) => result,
@@ -1252,7 +1249,7 @@ async fn read_capped(
 }
 
 /// The request body type of the pool: a JSON buffer or a form stream.
-enum OutBody {
+pub(crate) enum OutBody {
     Bytes(Option<Bytes>),
     Form(FormBody),
 }

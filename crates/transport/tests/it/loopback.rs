@@ -361,3 +361,139 @@ fn public_types_and_futures_are_send_and_sync() {
         Request::post_form(uri.clone(), HeaderMap::new(), form.clone()),
     ));
 }
+
+/// A raw HTTP/1.1 server that answers each request with `reply(connection)` (connections are
+/// numbered from 1 in the order they were accepted) and reports the connection's number and
+/// the request head. `None` holds the answer back.
+async fn counting_server(
+    reply: fn(usize) -> Option<String>,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<(usize, String)>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (seen, heads) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut connections = 0;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            connections += 1;
+            let (connection, seen) = (connections, seen.clone());
+            tokio::spawn(async move {
+                let mut pending = Vec::new();
+                let mut buf = vec![0_u8; 64 * 1024];
+                loop {
+                    while !request_complete(&pending) {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(read) => pending.extend_from_slice(&buf[..read]),
+                        }
+                    }
+                    let end = pending
+                        .windows(4)
+                        .position(|w| w == b"\r\n\r\n")
+                        .expect("head");
+                    let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+                    pending.clear(); // one request at a time: nothing is pipelined
+                    let _ = seen.send((connection, head));
+                    let Some(answer) = reply(connection) else {
+                        std::future::pending::<()>().await; // hold the answer back
+                        return;
+                    };
+                    if stream.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, heads)
+}
+
+fn ok(_: usize) -> Option<String> {
+    Some("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_owned())
+}
+
+#[tokio::test]
+async fn one_connection_serves_requests_one_after_another() {
+    let (addr, mut heads) = counting_server(ok).await;
+    let transport = support::builder().build().expect("builds");
+    let uri = format!("http://{addr}/v1/vexora/kycApplyFor?x=1")
+        .parse()
+        .expect("uri");
+    for _ in 0..5 {
+        let response = transport
+            .post_form(&uri, HeaderMap::new(), &kyc2_form())
+            .await
+            .expect("sent");
+        assert_eq!(response.body(), "ok");
+    }
+    for _ in 0..5 {
+        let (connection, head) = heads.recv().await.expect("a request");
+        assert_eq!(connection, 1, "{head}");
+        // Origin-form target, and the Host header names the non-default port.
+        assert!(
+            head.starts_with("POST /v1/vexora/kycApplyFor?x=1 HTTP/1.1\r\n"),
+            "{head}"
+        );
+        let host = format!("host: {addr}");
+        assert!(
+            head.lines().any(|line| line.eq_ignore_ascii_case(&host)),
+            "{head}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_connection_whose_answer_was_not_read_whole_is_not_reused() {
+    // The first answer announces more body than it sends: the read times out mid-body.
+    fn short_then_ok(connection: usize) -> Option<String> {
+        Some(if connection == 1 {
+            "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial".to_owned()
+        } else {
+            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_owned()
+        })
+    }
+    let (addr, mut heads) = counting_server(short_then_ok).await;
+    let transport = support::builder()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .expect("builds");
+    let uri = format!("http://{addr}/").parse().expect("uri");
+    let err = transport
+        .post_form(&uri, HeaderMap::new(), &kyc2_form())
+        .await
+        .expect_err("the body never completes");
+    assert!(err.is_timeout(), "{err:?}");
+    let response = transport
+        .post_form(&uri, HeaderMap::new(), &kyc2_form())
+        .await
+        .expect("sent on a fresh connection");
+    assert_eq!(response.body(), "ok");
+    assert_eq!(heads.recv().await.expect("first").0, 1);
+    assert_eq!(heads.recv().await.expect("second").0, 2);
+}
+
+#[tokio::test]
+async fn idle_connections_expire() {
+    let (addr, mut heads) = counting_server(ok).await;
+    // A zero idle timeout: no connection outlives its request.
+    let transport = support::builder()
+        .pool_idle_timeout(Duration::ZERO)
+        .build()
+        .expect("builds");
+    let uri = format!("http://{addr}/").parse().expect("uri");
+    for _ in 0..3 {
+        transport
+            .post_form(&uri, HeaderMap::new(), &kyc2_form())
+            .await
+            .expect("sent");
+    }
+    let connections: Vec<usize> = [
+        heads.recv().await.expect("1").0,
+        heads.recv().await.expect("2").0,
+        heads.recv().await.expect("3").0,
+    ]
+    .into();
+    assert_eq!(connections, [1, 2, 3]);
+}
