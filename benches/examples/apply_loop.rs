@@ -1,0 +1,111 @@
+//! Runs one contender of the `client` and `transport` benches in a loop, for a profiler:
+//! `apply_loop <ceiling|transport|client> [requests]`. See `benches/README.md`, "Profiling".
+
+#![allow(clippy::print_stdout)] // a profiling harness reports to its terminal
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as Bare;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use kyc_benches::start_server;
+use kyc_client::types::{Application, CallbackUrl, Furigana, UserId};
+use kyc_client::{Client, Environment, Proxy};
+use kyc_transport::Transport;
+use kyc_transport::multipart::Form;
+
+const MERCHANT: &str = "1027749636";
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let which = args.next().unwrap_or_else(|| "client".to_owned());
+    let requests: usize = args.next().map_or(2000, |n| n.parse().expect("a count"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let addr = start_server(&runtime);
+    let base = format!("http://{addr}/japan");
+    let uri: http::Uri = format!("{base}/v1/vexora/kycApplyFor")
+        .parse()
+        .expect("uri");
+    let form = [
+        ("userId", "abc_100008"),
+        (
+            "callBackUrl",
+            "https://merchant.example.com/api/kyc/callback",
+        ),
+        ("usernameFurigana", "テスト014"),
+        ("timestamp", "1774925553256"),
+        ("sign", "aa3d61235fb4b1f13e44c95b98d3fff1"),
+    ]
+    .iter()
+    .fold(Form::new(), |form, (name, value)| form.text(*name, *value));
+    let encoded = runtime.block_on(form.prepare_random()).expect("encodes");
+    let pre_encoded = encoded.to_bytes().expect("in memory");
+    let content_type = encoded.content_type();
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    let bare: Bare<HttpConnector, Full<Bytes>> = Bare::builder(TokioExecutor::new()).build(http);
+    let transport = Transport::builder()
+        .proxy(kyc_transport::Proxy::none())
+        .build()
+        .expect("transport");
+    let client = Client::builder()
+        .environment(Environment::custom(&base).expect("base"))
+        .merchant_no(MERCHANT)
+        .app_secret("TEST_SECRET_DO_NOT_USE")
+        .proxy(Proxy::none())
+        .build()
+        .expect("client");
+    let application = Application::new(
+        UserId::new("abc_100008").expect("valid"),
+        CallbackUrl::new("https://merchant.example.com/api/kyc/callback").expect("valid"),
+        Furigana::new("テスト014").expect("valid"),
+    );
+    let merchant = http::HeaderValue::from_static(MERCHANT);
+    println!(
+        "future sizes: Client::apply {} bytes, Transport::post_form {} bytes",
+        std::mem::size_of_val(&client.apply(&application)),
+        std::mem::size_of_val(&transport.post_form(&uri, http::HeaderMap::new(), &form)),
+    );
+    let seconds = timed(|| {
+        runtime.block_on(async {
+            for _ in 0..requests {
+                match which.as_str() {
+                    "ceiling" => {
+                        let request = hyper::Request::post(uri.clone())
+                            .header("merchantNo", merchant.clone())
+                            .header(http::header::CONTENT_TYPE, content_type.clone())
+                            .header(http::header::CONTENT_LENGTH, pre_encoded.len())
+                            .body(Full::new(pre_encoded.clone()))
+                            .expect("valid request");
+                        let response = bare.request(request).await.expect("sent");
+                        let body = response.into_body().collect().await.expect("read");
+                        std::hint::black_box(body.to_bytes());
+                    }
+                    "transport" => {
+                        let mut headers = http::HeaderMap::new();
+                        headers.insert("merchantNo", merchant.clone());
+                        let response = transport.post_form(&uri, headers, &form).await;
+                        std::hint::black_box(response.expect("sent").into_parts().2);
+                    }
+                    "client" => {
+                        let data = client.apply(&application).await.expect("accepted");
+                        std::hint::black_box(data);
+                    }
+                    other => panic!("unknown contender {other:?}: ceiling, transport or client"),
+                }
+            }
+        });
+    });
+    println!("{which}: {:.0} requests/s", requests as f64 / seconds);
+}
+
+/// Seconds `work` took.
+#[allow(clippy::disallowed_methods)] // a profiling harness measures wall time
+fn timed(work: impl FnOnce()) -> f64 {
+    let start = std::time::Instant::now();
+    work();
+    start.elapsed().as_secs_f64()
+}
