@@ -228,6 +228,33 @@ async fn slow_loris_connections_are_cut_while_others_are_served() {
 }
 
 #[tokio::test]
+async fn slow_loris_over_http2_is_cut() {
+    let receiver = Receiver::start(impatient).await;
+    // The HTTP/2 preface and an empty SETTINGS frame...
+    let mut opening = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    opening.extend_from_slice(&[0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
+    let quiet = opening.clone();
+    // ...then a HEADERS frame announcing a 100-byte block, trickled one byte every 50 ms.
+    opening.extend_from_slice(&[0, 0, 100, 0x1, 0x4, 0, 0, 0, 1]);
+    let clients = vec![
+        tokio::spawn(stall(receiver.addr, quiet, None)),
+        tokio::spawn(stall(receiver.addr, opening, Some(0x82))),
+    ];
+    let (status, body) = post(receiver.addr, &callback_json("during-h2-loris", SECRET)).await;
+    assert_eq!((status, body.as_str()), (200, "OK"));
+    for (i, client) in clients.into_iter().enumerate() {
+        let cut = client.await.unwrap();
+        assert!(cut.closed, "HTTP/2 client {i} was never cut off");
+    }
+    assert_eq!(
+        receiver.accepted(),
+        1,
+        "only the honest callback was handled"
+    );
+    receiver.stop().await;
+}
+
+#[tokio::test]
 async fn a_quiet_keep_alive_connection_is_closed() {
     let receiver = Receiver::start(impatient).await;
     let body = callback_json("keep-alive", SECRET);

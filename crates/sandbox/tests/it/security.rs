@@ -149,6 +149,39 @@ async fn slow_loris_heads_and_bodies_are_cut_while_others_are_served() {
     running.shutdown().await;
 }
 
+/// The HTTP/2 connection preface and an empty SETTINGS frame.
+fn http2_opening() -> Vec<u8> {
+    let mut bytes = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    bytes.extend_from_slice(&[0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
+    bytes
+}
+
+#[tokio::test]
+async fn slow_loris_over_http2_is_cut_while_others_are_served() {
+    let running = impatient().await;
+    let addr = running.local_addr();
+    // A HEADERS frame for stream 1 (END_HEADERS) announcing a 100-byte header block.
+    let mut headers = http2_opening();
+    headers.extend_from_slice(&[0, 0, 100, 0x1, 0x4, 0, 0, 0, 1]);
+    let clients = vec![
+        // A whole preface and SETTINGS, then silence.
+        tokio::spawn(stall(addr, http2_opening(), None)),
+        // The header block trickled one byte every 50 ms (0x82 is `:method: GET` in HPACK).
+        tokio::spawn(stall(addr, headers, Some(0x82))),
+    ];
+    still_serving(&running, "during-h2-loris").await;
+    for (i, client) in clients.into_iter().enumerate() {
+        let cut = client.await.unwrap();
+        assert!(cut.closed, "HTTP/2 client {i} was never cut off");
+        assert!(
+            !String::from_utf8_lossy(&cut.answer).contains("\"0000\""),
+            "HTTP/2 client {i} was served"
+        );
+    }
+    still_serving(&running, "after-h2-loris").await;
+    running.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_keep_alive_connection_that_goes_quiet_is_closed() {
     let running = impatient().await;
