@@ -142,3 +142,78 @@ fn a_bad_der_root_fails_the_build() {
         .expect_err("unparsable");
     assert!(matches!(err, Error::Invalid(_)));
 }
+
+/// Set in the child process of [`native_roots_come_from_the_operating_system_store`]: the
+/// port of the parent's TLS server.
+#[cfg(feature = "native-roots")]
+const NATIVE_CHILD_PORT: &str = "KYC_TRANSPORT_NATIVE_ROOTS_CHILD_PORT";
+
+/// With the `native-roots` feature, `native_roots(true)` trusts the operating system's store.
+/// `SSL_CERT_FILE` replaces that store (rustls-native-certs reads it), but it belongs to the
+/// whole process: the check runs in a child, this test binary filtered to
+/// [`native_roots_child`], whose store holds only the test certificate.
+#[cfg(feature = "native-roots")]
+#[test]
+fn native_roots_come_from_the_operating_system_store() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let cert = test_cert();
+        let addr = serve_tls(&cert).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = dir.path().join("store.pem");
+        std::fs::write(&store, &cert.pem).expect("write the store");
+        let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
+        command
+            .args(["--exact", "tls::native_roots_child", "--nocapture"])
+            .env(NATIVE_CHILD_PORT, addr.port().to_string())
+            .env("SSL_CERT_FILE", &store)
+            .env_remove("SSL_CERT_DIR");
+        // Waited for on the blocking pool, so this thread keeps serving TLS.
+        let child = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("joins")
+            .expect("the child test runs");
+        let stdout = String::from_utf8_lossy(&child.stdout);
+        assert!(
+            child.status.success(),
+            "child failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&child.stderr)
+        );
+        assert!(
+            stdout.contains("1 passed"),
+            "the child test did not run:\n{stdout}"
+        );
+    });
+}
+
+/// The child half of [`native_roots_come_from_the_operating_system_store`]; does nothing when
+/// run alone.
+#[cfg(feature = "native-roots")]
+#[tokio::test]
+async fn native_roots_child() {
+    let Some(port) = std::env::var_os(NATIVE_CHILD_PORT) else {
+        return;
+    };
+    let port = port.to_str().expect("a port");
+    let uri: http::Uri = format!("https://127.0.0.1:{port}/").parse().expect("uri");
+    let native = support::builder()
+        .webpki_roots(false)
+        .native_roots(true)
+        .build()
+        .expect("the store from SSL_CERT_FILE is not empty");
+    let response = native
+        .post_form(&uri, HeaderMap::new(), &Form::new().text("userId", "u1"))
+        .await
+        .expect("trusted through the native store");
+    assert_eq!(response.status(), 200);
+    // Without the native store, the same certificate is refused.
+    let webpki = support::builder().build().expect("builds");
+    let err = webpki
+        .post_form(&uri, HeaderMap::new(), &Form::new().text("userId", "u1"))
+        .await
+        .expect_err("not trusted by webpki roots");
+    assert!(matches!(err, Error::Tls(_)), "{err:?}");
+}
