@@ -21,14 +21,13 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as Bare;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use kyc_benches::start_server;
+use kyc_benches::{SECRET, start_server};
 use kyc_client::types::{Application, ApplyResponse, CallbackUrl, Furigana, UserId};
 use kyc_client::{Client, Clock, Environment, Proxy, SystemClock};
 use kyc_sign::{Canonical, Settings, SigningKey};
 use tokio::runtime::Runtime;
 
 const MERCHANT: &str = "1027749636";
-const SECRET: &str = "TEST_SECRET_DO_NOT_USE";
 const USER: &str = "abc_100008";
 const CALLBACK: &str = "https://merchant.example.com/api/kyc/callback";
 const FURIGANA: &str = "テスト014";

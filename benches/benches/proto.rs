@@ -5,10 +5,9 @@
 use criterion::{Criterion, Throughput, criterion_main};
 use std::hint::black_box;
 
+use kyc_benches::SECRET;
 use kyc_proto::{Callback, StatusResponse};
 use kyc_sign::SigningKey;
-
-const SECRET: &str = "TEST_SECRET_DO_NOT_USE";
 
 /// A status response as another region of the provider sends it: numeric timestamp, extras.
 const RESPONSE: &[u8] = br#"{"msg":"success","code":"0000","timestamp":1728609277476,"success":true,"data":{"userId":"79x7p10nh4xd121m","authenticationStatus":"3","message":"review finished","failReason":"The file and type do not match","kycNumber":"KYC202410110001","authenticationUrl":"https://kyc.example.com/u/79x7p10nh4xd121m"}}"#;

@@ -7,26 +7,13 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use md5::{Digest, Md5};
 use std::hint::black_box;
 
+use kyc_benches::{SECRET, SIGN_EXAMPLE};
 use kyc_sign::{Canonical, Settings, SigningKey};
-
-const SECRET: &str = "TEST_SECRET_DO_NOT_USE";
-
-/// The page's curl example, in the order the page lists the form fields.
-const FIELDS: [(&str, &str); 5] = [
-    ("userId", "abc_100008"),
-    (
-        "callBackUrl",
-        "https://merchant.example.com/api/kyc/callback",
-    ),
-    ("usernameFurigana", "テスト014"),
-    ("sign", "aa3d61235fb4b1f13e44c95b98d3fff1"),
-    ("timestamp", "1774925553256"),
-];
 
 fn sign(c: &mut Criterion) {
     let key = SigningKey::new(SECRET).expect("the secret is not empty");
     let settings = Settings::default();
-    let canonical = Canonical::new(&FIELDS, &settings).expect("no duplicate names");
+    let canonical = Canonical::new(&SIGN_EXAMPLE, &settings).expect("no duplicate names");
     let salted = format!("{canonical}{SECRET}");
     assert_eq!(
         hex_of(Md5::digest(salted.as_bytes()).into()),
@@ -41,7 +28,8 @@ fn sign(c: &mut Criterion) {
     });
     group.bench_function("kyc-sign: canonicalize + sign", |b| {
         b.iter(|| {
-            let canonical = Canonical::new(black_box(&FIELDS), &settings).expect("no duplicates");
+            let canonical =
+                Canonical::new(black_box(&SIGN_EXAMPLE), &settings).expect("no duplicates");
             key.sign(&canonical)
         })
     });

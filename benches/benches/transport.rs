@@ -21,24 +21,13 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use kyc_benches::start_server;
+use kyc_benches::{KYC2_FORM, start_server};
 use kyc_transport::multipart::{Boundary, FileSource, Form};
 use kyc_transport::{Proxy, Transport};
 
-/// The KYC 2.0 apply request, as the provider's example lists its fields.
-const KYC2: [(&str, &str); 5] = [
-    ("userId", "abc_100008"),
-    (
-        "callBackUrl",
-        "https://merchant.example.com/api/kyc/callback",
-    ),
-    ("usernameFurigana", "テスト014"),
-    ("timestamp", "1774925553256"),
-    ("sign", "aa3d61235fb4b1f13e44c95b98d3fff1"),
-];
-
 fn kyc2_form() -> Form {
-    KYC2.iter()
+    KYC2_FORM
+        .iter()
         .fold(Form::new(), |form, (name, value)| form.text(*name, *value))
 }
 
@@ -181,7 +170,7 @@ fn send(c: &mut Criterion) {
             .2
     };
     let theirs = || async {
-        let form = KYC2
+        let form = KYC2_FORM
             .iter()
             .fold(reqwest::multipart::Form::new(), |form, (name, value)| {
                 form.text(*name, *value)

@@ -8,7 +8,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as Bare;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use kyc_benches::start_server;
+use kyc_benches::{KYC2_FORM, SECRET, start_server};
 use kyc_client::types::{Application, CallbackUrl, Furigana, UserId};
 use kyc_client::{Client, Environment, Proxy};
 use kyc_transport::Transport;
@@ -29,18 +29,9 @@ fn main() {
     let uri: http::Uri = format!("{base}/v1/vexora/kycApplyFor")
         .parse()
         .expect("uri");
-    let form = [
-        ("userId", "abc_100008"),
-        (
-            "callBackUrl",
-            "https://merchant.example.com/api/kyc/callback",
-        ),
-        ("usernameFurigana", "テスト014"),
-        ("timestamp", "1774925553256"),
-        ("sign", "aa3d61235fb4b1f13e44c95b98d3fff1"),
-    ]
-    .iter()
-    .fold(Form::new(), |form, (name, value)| form.text(*name, *value));
+    let form = KYC2_FORM
+        .iter()
+        .fold(Form::new(), |form, (name, value)| form.text(*name, *value));
     let encoded = runtime.block_on(form.prepare_random()).expect("encodes");
     let pre_encoded = encoded.to_bytes().expect("in memory");
     let content_type = encoded.content_type();
@@ -54,7 +45,7 @@ fn main() {
     let client = Client::builder()
         .environment(Environment::custom(&base).expect("base"))
         .merchant_no(MERCHANT)
-        .app_secret("TEST_SECRET_DO_NOT_USE")
+        .app_secret(SECRET)
         .proxy(Proxy::none())
         .build()
         .expect("client");

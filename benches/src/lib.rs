@@ -13,6 +13,34 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 
+/// The app secret of the shared test vectors.
+pub const SECRET: &str = "TEST_SECRET_DO_NOT_USE";
+
+/// The KYC 2.0 apply request's fields in the order the provider's curl example lists them,
+/// `sign` among them (the signer must skip it).
+pub const SIGN_EXAMPLE: [(&str, &str); 5] = [
+    ("userId", "abc_100008"),
+    (
+        "callBackUrl",
+        "https://merchant.example.com/api/kyc/callback",
+    ),
+    ("usernameFurigana", "テスト014"),
+    ("sign", "aa3d61235fb4b1f13e44c95b98d3fff1"),
+    ("timestamp", "1774925553256"),
+];
+
+/// The KYC 2.0 apply request as a form sends it: the signed fields, then `sign`.
+pub const KYC2_FORM: [(&str, &str); 5] = [
+    ("userId", "abc_100008"),
+    (
+        "callBackUrl",
+        "https://merchant.example.com/api/kyc/callback",
+    ),
+    ("usernameFurigana", "テスト014"),
+    ("timestamp", "1774925553256"),
+    ("sign", "aa3d61235fb4b1f13e44c95b98d3fff1"),
+];
+
 /// The provider's answer to an accepted application, as the bench server sends it.
 pub const REPLY: &str = r#"{"msg":"success","code":"0000","timestamp":"1774925553300","success":true,"data":{"userId":"abc_100008","authenticationStatus":"0","message":"accepted"}}"#;
 

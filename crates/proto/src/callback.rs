@@ -20,6 +20,7 @@ use serde_json::value::RawValue;
 
 use crate::application::PROVIDER_SETTINGS;
 use crate::error::MalformedJson;
+use crate::key::Key;
 use crate::{AuthenticationStatus, CallbackError, Sensitive, Timestamp, UserId, names};
 
 /// What the merchant answers after storing a callback: HTTP 200 with exactly this plain text
@@ -96,28 +97,6 @@ impl<'de> Deserialize<'de> for RawObject<'de> {
             }
         }
         deserializer.deserialize_map(Visitor)
-    }
-}
-
-/// A field name, borrowed unless it held escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> de::Visitor<'de> for Visitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
     }
 }
 

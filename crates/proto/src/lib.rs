@@ -56,6 +56,7 @@
 mod application;
 mod callback;
 mod error;
+mod key;
 pub mod names;
 mod response;
 mod sensitive;

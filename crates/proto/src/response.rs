@@ -17,6 +17,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
 
 use crate::error::FieldMarker;
+use crate::key::Key;
 use crate::{DecodeError, Sensitive, Timestamp};
 
 /// The provider's response code: a string whose leading zeros matter (`00029` is not `0029`).
@@ -1384,31 +1385,6 @@ impl<'de> Deserialize<'de> for Scalar<'de> {
     }
 }
 
-/// A JSON object key, borrowed from the input when it holds no escape.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> de::Visitor<'de> for Visitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
-    }
-}
-
 /// Stores the first value of a field; a second is an error, not a silent choice.
 fn once<T, E: de::Error>(slot: &mut Option<T>, field: &'static str, value: T) -> Result<(), E> {
     if slot.is_some() {
@@ -1431,6 +1407,39 @@ fn keep_extra<E: de::Error>(
     Ok(())
 }
 
+/// The fields `ApplyData` and `StatusData` share, gathered from a `data` object.
+#[derive(Default)]
+struct DataFields {
+    user_id: Option<Option<String>>,
+    status: Option<AuthenticationStatus>,
+    message: Option<Option<String>>,
+    extra: Map<String, Value>,
+}
+
+impl DataFields {
+    /// Takes the value of `key`: a shared field, or an extra one.
+    fn take<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: Cow<'de, str>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match &*key {
+            "userId" => once(&mut self.user_id, "userId", map.next_value()?),
+            "authenticationStatus" => {
+                once(&mut self.status, "authenticationStatus", map.next_value()?)
+            }
+            "message" => once(&mut self.message, "message", map.next_value()?),
+            _ => keep_extra(&mut self.extra, key, map.next_value()?),
+        }
+    }
+
+    fn status<E: de::Error>(&mut self) -> Result<AuthenticationStatus, E> {
+        self.status
+            .take()
+            .ok_or_else(|| de::Error::missing_field("authenticationStatus"))
+    }
+}
+
 impl<'de> Deserialize<'de> for ApplyData {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;
@@ -1440,26 +1449,15 @@ impl<'de> Deserialize<'de> for ApplyData {
                 f.write_str("the apply data object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ApplyData, A::Error> {
-                let mut user_id = None;
-                let mut status = None;
-                let mut message = None;
-                let mut extra = Map::new();
+                let mut fields = DataFields::default();
                 while let Some(Key(key)) = map.next_key()? {
-                    match &*key {
-                        "userId" => once(&mut user_id, "userId", map.next_value()?)?,
-                        "authenticationStatus" => {
-                            once(&mut status, "authenticationStatus", map.next_value()?)?;
-                        }
-                        "message" => once(&mut message, "message", map.next_value()?)?,
-                        _ => keep_extra(&mut extra, key, map.next_value()?)?,
-                    }
+                    fields.take(key, &mut map)?;
                 }
                 Ok(ApplyData {
-                    user_id: user_id.flatten(),
-                    authentication_status: status
-                        .ok_or_else(|| de::Error::missing_field("authenticationStatus"))?,
-                    message: message.flatten(),
-                    extra,
+                    authentication_status: fields.status()?,
+                    user_id: fields.user_id.flatten(),
+                    message: fields.message.flatten(),
+                    extra: fields.extra,
                 })
             }
         }
@@ -1476,29 +1474,21 @@ impl<'de> Deserialize<'de> for StatusData {
                 f.write_str("the status data object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StatusData, A::Error> {
-                let mut user_id = None;
-                let mut status = None;
-                let mut message = None;
+                let mut fields = DataFields::default();
                 let mut fail_reason = None;
-                let mut extra = Map::new();
                 while let Some(Key(key)) = map.next_key()? {
-                    match &*key {
-                        "userId" => once(&mut user_id, "userId", map.next_value()?)?,
-                        "authenticationStatus" => {
-                            once(&mut status, "authenticationStatus", map.next_value()?)?;
-                        }
-                        "message" => once(&mut message, "message", map.next_value()?)?,
-                        "failReason" => once(&mut fail_reason, "failReason", map.next_value()?)?,
-                        _ => keep_extra(&mut extra, key, map.next_value()?)?,
+                    if key == "failReason" {
+                        once(&mut fail_reason, "failReason", map.next_value()?)?;
+                    } else {
+                        fields.take(key, &mut map)?;
                     }
                 }
                 Ok(StatusData {
-                    user_id: user_id.flatten(),
-                    authentication_status: status
-                        .ok_or_else(|| de::Error::missing_field("authenticationStatus"))?,
-                    message: message.flatten(),
+                    authentication_status: fields.status()?,
+                    user_id: fields.user_id.flatten(),
+                    message: fields.message.flatten(),
                     fail_reason: fail_reason.flatten(),
-                    extra,
+                    extra: fields.extra,
                 })
             }
         }

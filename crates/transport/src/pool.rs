@@ -277,11 +277,7 @@ impl Pool {
                 .handshake(io)
                 .await
                 .map_err(|err| error::connect_failed(err.into(), self.connect_timeout))?;
-            tokio::spawn(async move {
-                if let Err(err) = connection.await {
-                    tracing::debug!(error = %err, "HTTP/2 connection ended");
-                }
-            });
+            drive(connection, "HTTP/2");
             if let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) {
                 let key = Key {
                     scheme: scheme.clone(),
@@ -304,11 +300,7 @@ impl Pool {
                 .handshake(io)
                 .await
                 .map_err(|err| error::connect_failed(err.into(), self.connect_timeout))?;
-            tokio::spawn(async move {
-                if let Err(err) = connection.await {
-                    tracing::debug!(error = %err, "HTTP/1.1 connection ended");
-                }
-            });
+            drive(connection, "HTTP/1.1");
             Ok(Conn {
                 sender: Sender::Http1(sender),
                 proxied: connected.is_proxied(),
@@ -316,6 +308,18 @@ impl Pool {
             })
         }
     }
+}
+
+/// Runs a connection's I/O on its own task until it closes.
+fn drive<C>(connection: C, protocol: &'static str)
+where
+    C: std::future::Future<Output = Result<(), hyper::Error>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            tracing::debug!(error = %err, protocol, "connection ended");
+        }
+    });
 }
 
 /// The request target for a direct HTTP/1.1 connection: path and query only.

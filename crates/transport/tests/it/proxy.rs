@@ -162,37 +162,24 @@ fn proxies_are_read_from_the_environment() {
         .expect("runtime");
     runtime.block_on(async {
         let (proxy, mut seen) = forward_proxy().await;
-        let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
-        command
-            .args(["--exact", "proxy::env_proxy_child", "--nocapture"])
-            .env(ENV_CHILD, "1")
-            .env("HTTP_PROXY", format!("http://envuser:envpass@{proxy}"))
-            .env("NO_PROXY", "127.0.0.1");
-        for other in [
-            "http_proxy",
-            "no_proxy",
-            "HTTPS_PROXY",
-            "https_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-        ] {
-            command.env_remove(other);
-        }
-        // Waited for on the blocking pool, so this thread keeps serving the proxy.
-        let child = tokio::task::spawn_blocking(move || command.output())
-            .await
-            .expect("joins")
-            .expect("the child test runs");
-        let stdout = String::from_utf8_lossy(&child.stdout);
-        assert!(
-            child.status.success(),
-            "child failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&child.stderr)
-        );
-        assert!(
-            stdout.contains("1 passed"),
-            "the child test did not run:\n{stdout}"
-        );
+        let proxy_url = format!("http://envuser:envpass@{proxy}");
+        support::run_child(
+            "proxy::env_proxy_child",
+            &[
+                (ENV_CHILD, "1".as_ref()),
+                ("HTTP_PROXY", proxy_url.as_ref()),
+                ("NO_PROXY", "127.0.0.1".as_ref()),
+            ],
+            &[
+                "http_proxy",
+                "no_proxy",
+                "HTTPS_PROXY",
+                "https_proxy",
+                "ALL_PROXY",
+                "all_proxy",
+            ],
+        )
+        .await;
         let head = seen.recv().await.expect("the proxy saw the request");
         assert!(
             head.starts_with("POST http://upstream.invalid/apply HTTP/1.1\r\n"),

@@ -130,3 +130,33 @@ pub(crate) fn header<'a>(response: &'a kyc_transport::Response, name: &str) -> &
         .and_then(|v| v.to_str().ok())
         .unwrap_or("<missing>")
 }
+
+/// Runs `test` (a path such as `proxy::env_proxy_child`) alone in a child process of this test
+/// binary, with `set` added to and `remove` taken from its environment, and fails unless it
+/// ran and passed. For checks of what a process reads from its environment, which a test
+/// cannot change for itself without touching every other test in the process. Waited for on
+/// the blocking pool, so the caller's runtime keeps serving the child.
+pub(crate) async fn run_child(test: &str, set: &[(&str, &std::ffi::OsStr)], remove: &[&str]) {
+    let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
+    command.args(["--exact", test, "--nocapture"]);
+    for (name, value) in set {
+        command.env(name, value);
+    }
+    for name in remove {
+        command.env_remove(name);
+    }
+    let child = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("joins")
+        .expect("the child test runs");
+    let stdout = String::from_utf8_lossy(&child.stdout);
+    assert!(
+        child.status.success(),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child test did not run:\n{stdout}"
+    );
+}

@@ -165,27 +165,16 @@ fn native_roots_come_from_the_operating_system_store() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = dir.path().join("store.pem");
         std::fs::write(&store, &cert.pem).expect("write the store");
-        let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
-        command
-            .args(["--exact", "tls::native_roots_child", "--nocapture"])
-            .env(NATIVE_CHILD_PORT, addr.port().to_string())
-            .env("SSL_CERT_FILE", &store)
-            .env_remove("SSL_CERT_DIR");
-        // Waited for on the blocking pool, so this thread keeps serving TLS.
-        let child = tokio::task::spawn_blocking(move || command.output())
-            .await
-            .expect("joins")
-            .expect("the child test runs");
-        let stdout = String::from_utf8_lossy(&child.stdout);
-        assert!(
-            child.status.success(),
-            "child failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&child.stderr)
-        );
-        assert!(
-            stdout.contains("1 passed"),
-            "the child test did not run:\n{stdout}"
-        );
+        let port = addr.port().to_string();
+        support::run_child(
+            "tls::native_roots_child",
+            &[
+                (NATIVE_CHILD_PORT, port.as_ref()),
+                ("SSL_CERT_FILE", store.as_os_str()),
+            ],
+            &["SSL_CERT_DIR"],
+        )
+        .await;
     });
 }
 
