@@ -81,8 +81,9 @@ impl Lease<'_> {
 }
 
 impl Pool {
-    /// Idle connections kept at most, over all origins.
-    const MAX_IDLE: usize = 32;
+    /// Idle connections kept at most, over all origins: room for a client that sends a hundred
+    /// requests at once to reuse its connections.
+    const MAX_IDLE: usize = 128;
     /// Resends of one request after pooled connections failed before writing it.
     const MAX_RESENDS: usize = 3;
 

@@ -830,7 +830,8 @@ impl TransportBuilder {
         self
     }
 
-    /// How long an idle pooled connection is kept. Default 60 s.
+    /// How long an idle pooled connection is kept. Default 60 s; zero means a connection is
+    /// never reused. At most 128 idle connections are kept, the longest idle closed first.
     ///
     /// # Examples
     ///

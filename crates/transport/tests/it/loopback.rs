@@ -497,3 +497,31 @@ async fn idle_connections_expire() {
     .into();
     assert_eq!(connections, [1, 2, 3]);
 }
+
+#[tokio::test]
+async fn concurrent_requests_reuse_the_connections_they_opened() {
+    let (addr, mut heads) = counting_server(ok).await;
+    let transport = support::builder().build().expect("builds");
+    let uri: http::Uri = format!("http://{addr}/").parse().expect("uri");
+    for _round in 0..3 {
+        let mut requests = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (transport, uri) = (transport.clone(), uri.clone());
+            requests.spawn(async move {
+                transport
+                    .post_form(&uri, HeaderMap::new(), &kyc2_form())
+                    .await
+                    .expect("sent")
+            });
+        }
+        while let Some(response) = requests.join_next().await {
+            assert_eq!(response.expect("joins").body(), "ok");
+        }
+    }
+    let mut connections = Vec::new();
+    for _ in 0..24 {
+        connections.push(heads.recv().await.expect("a request").0);
+    }
+    // Eight at a time never needs more than eight connections.
+    assert!(connections.iter().all(|&c| c <= 8), "{connections:?}");
+}
