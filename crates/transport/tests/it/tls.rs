@@ -206,3 +206,86 @@ async fn native_roots_child() {
         .expect_err("not trusted by webpki roots");
     assert!(matches!(err, Error::Tls(_)), "{err:?}");
 }
+
+/// An HTTPS server speaking only HTTP/2 that counts its connections and, when `one_each`,
+/// shuts each connection down gracefully (GOAWAY) once it has answered one request.
+async fn serve_h2(
+    cert: &TestCert,
+    one_each: bool,
+) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the defaults")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der.clone()],
+            PrivateKeyDer::Pkcs8(cert.key.clone_key()),
+        )
+        .expect("a matching key");
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let answered = Arc::new(tokio::sync::Notify::new());
+                let notify = Arc::clone(&answered);
+                let service = service_fn(move |request| {
+                    let notify = Arc::clone(&notify);
+                    async move {
+                        let response = support::echo(request).await;
+                        notify.notify_one();
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
+                });
+                let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service);
+                tokio::pin!(connection);
+                tokio::select! {
+                    _ = &mut connection => {}
+                    () = answered.notified(), if one_each => {
+                        connection.as_mut().graceful_shutdown();
+                        let _ = connection.await;
+                    }
+                }
+            });
+        }
+    });
+    (addr, connections)
+}
+
+#[tokio::test]
+async fn http2_connections_are_shared_and_replaced_when_the_server_leaves() {
+    for (one_each, expected) in [(false, 1), (true, 3)] {
+        let cert = test_cert();
+        let (addr, connections) = serve_h2(&cert, one_each).await;
+        let transport = support::builder()
+            .add_root_certificate(Certificate::from_der(cert.der.to_vec()))
+            .build()
+            .expect("builds");
+        let uri: http::Uri = format!("https://127.0.0.1:{}/", addr.port())
+            .parse()
+            .expect("uri");
+        for i in 0..3 {
+            let response = transport
+                .post_form(&uri, HeaderMap::new(), &Form::new().text("userId", "u1"))
+                .await
+                .unwrap_or_else(|err| panic!("request {i} (one_each {one_each}): {err:?}"));
+            assert_eq!(header(&response, SEEN_VERSION), "HTTP/2.0");
+        }
+        assert_eq!(
+            connections.load(std::sync::atomic::Ordering::SeqCst),
+            expected,
+            "one_each {one_each}"
+        );
+    }
+}
