@@ -9,8 +9,8 @@
 //! What the pool promises:
 //!
 //! - a request that a reused connection could not start writing (the server had closed it
-//!   while it was idle) is sent again on another connection; one that may have been written is
-//!   never resent here;
+//!   while it was idle) is sent again on another connection, a new one after a few such
+//!   failures; one that may have been written is never resent here;
 //! - an HTTP/1.1 connection goes back to the pool only after its response body was read whole,
 //!   so a half-read connection is never reused (dropping the [`Lease`] closes it);
 //! - idle connections older than the idle timeout are not reused, and at most
@@ -84,7 +84,7 @@ impl Pool {
     /// Idle connections kept at most, over all origins: room for a client that sends a hundred
     /// requests at once to reuse its connections.
     const MAX_IDLE: usize = 128;
-    /// Resends of one request after pooled connections failed before writing it.
+    /// Pooled connections one request tries before it goes to a new connection.
     const MAX_RESENDS: usize = 3;
 
     pub(crate) fn new(
@@ -114,11 +114,16 @@ impl Pool {
             scheme: scheme.clone(),
             authority: authority.clone(),
         };
-        // Resends on another connection, each after a pooled one failed before writing: a few
-        // are plenty (a whole pool gone stale at once is drained by `check_out` itself).
+        // Each pooled connection that fails before writing costs a resend; after a few, the
+        // request goes to a new connection (whose failure is final), so the loop ends.
         let mut resends = 0;
         loop {
-            let (mut conn, reused) = match self.check_out(&key) {
+            let pooled = if resends < Self::MAX_RESENDS {
+                self.check_out(&key)
+            } else {
+                None
+            };
+            let (mut conn, reused) = match pooled {
                 Some(conn) => (conn, true),
                 // Boxed: connecting is rare, and its future would otherwise swell every
                 // request future built on this one.
@@ -127,7 +132,7 @@ impl Pool {
             let attempt = match &mut conn.sender {
                 Sender::Http1(sender) => {
                     if let Err(err) = sender.ready().await {
-                        if reused && resends < Self::MAX_RESENDS {
+                        if reused {
                             resends += 1;
                             continue; // closed while idle: nothing was written
                         }
@@ -145,7 +150,7 @@ impl Pool {
                 Sender::Http2(sender) => {
                     if let Err(err) = sender.ready().await {
                         self.forget(&key);
-                        if reused && resends < Self::MAX_RESENDS {
+                        if reused {
                             resends += 1;
                             continue;
                         }
@@ -165,7 +170,7 @@ impl Pool {
                 }
                 Err(mut failed) => match failed.take_message() {
                     // Not written: safe to send again, on another connection.
-                    Some(back) if reused && resends < Self::MAX_RESENDS => {
+                    Some(back) if reused => {
                         resends += 1;
                         if matches!(conn.sender, Sender::Http2(_)) {
                             self.forget(&key);

@@ -525,3 +525,52 @@ async fn concurrent_requests_reuse_the_connections_they_opened() {
     // Eight at a time never needs more than eight connections.
     assert!(connections.iter().all(|&c| c <= 8), "{connections:?}");
 }
+
+#[tokio::test]
+async fn a_pool_of_closed_connections_still_gets_the_request_through() {
+    // Each answer says keep-alive, then the server closes: every pooled connection goes stale.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = vec![0_u8; 64 * 1024];
+                while !request_complete(&seen) {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let reply = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                let _ = stream.write_all(reply.as_bytes()).await;
+                // Dropped: closed right after the answer.
+            });
+        }
+    });
+    let transport = support::builder().build().expect("builds");
+    let uri: http::Uri = format!("http://{addr}/").parse().expect("uri");
+    let mut first = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (transport, uri) = (transport.clone(), uri.clone());
+        first.spawn(async move {
+            transport
+                .post_form(&uri, HeaderMap::new(), &kyc2_form())
+                .await
+                .expect("sent")
+        });
+    }
+    while let Some(response) = first.join_next().await {
+        assert_eq!(response.expect("joins").body(), "ok");
+    }
+    // Six pooled connections, all closed by the server: the next request still goes through.
+    let response = transport
+        .post_form(&uri, HeaderMap::new(), &kyc2_form())
+        .await
+        .expect("sent on a new connection");
+    assert_eq!(response.body(), "ok");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 7);
+}
