@@ -12,6 +12,7 @@ use kyc_proto::{
     ValidationError, ValidationKind,
 };
 use kyc_sign::SigningKey;
+use serde::Serialize;
 
 use crate::callback::Dispatcher;
 use crate::config::{Config, SCENARIO_FAIL_REASON};
@@ -277,13 +278,7 @@ impl Engine {
             }
         };
         let data = ApplyData::new(user_id, wire_status(application.status)).with_message(message);
-        let body = Response::accepted(data)
-            .with_timestamp(Timestamp::from_millis(now))
-            .to_json();
-        let mut answer = Answer::envelope(200, body, Code::SUCCESS.as_str());
-        answer.authentication_status = Some(application.status.as_code().to_owned());
-        self.apply_fault_after(&mut answer, fault);
-        answer.with_user(user_id)
+        self.accepted(data, &application, now, fault)
     }
 
     /// A valid-looking status query from `merchant_no`.
@@ -334,13 +329,25 @@ impl Engine {
         if let Some(reason) = &application.fail_reason {
             data = data.with_fail_reason(reason.clone());
         }
+        self.accepted(data, &application, now, fault)
+    }
+
+    /// The accepted answer carrying `data` about `application`, with a fault that acts after
+    /// the answer (if any) applied.
+    fn accepted<T: Serialize>(
+        &self,
+        data: T,
+        application: &Application,
+        now: u64,
+        fault: Option<Fault>,
+    ) -> Answer {
         let body = Response::accepted(data)
             .with_timestamp(Timestamp::from_millis(now))
             .to_json();
         let mut answer = Answer::envelope(200, body, Code::SUCCESS.as_str());
         answer.authentication_status = Some(application.status.as_code().to_owned());
         self.apply_fault_after(&mut answer, fault);
-        answer.with_user(user_id)
+        answer.with_user(&application.user_id)
     }
 
     /// Moves every open review along to the clock's current time, sending due callbacks.
