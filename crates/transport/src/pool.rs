@@ -127,7 +127,7 @@ impl Pool {
                 Some(conn) => (conn, true),
                 // Boxed: connecting is rare, and its future would otherwise swell every
                 // request future built on this one.
-                None => (Box::pin(self.connect(&uri)).await?, false),
+                None => (Box::pin(self.connect(&key, &uri)).await?, false),
             };
             let attempt = match &mut conn.sender {
                 Sender::Http1(sender) => {
@@ -263,10 +263,10 @@ impl Pool {
         idle.retain(|entry| entry.key != *key || matches!(entry.conn.sender, Sender::Http1(_)));
     }
 
-    /// Opens a connection to `uri`'s origin (TCP, proxy, TLS, all under the connect timeout)
-    /// and starts HTTP/2 if ALPN chose it, HTTP/1.1 otherwise. A new HTTP/2 connection joins
-    /// the pool at once, to be shared.
-    async fn connect(&self, uri: &Uri) -> Result<Conn, Error> {
+    /// Opens a connection to `uri`'s origin, `key` (TCP, proxy, TLS, all under the connect
+    /// timeout), and starts HTTP/2 if ALPN chose it, HTTP/1.1 otherwise. A new HTTP/2
+    /// connection joins the pool at once, to be shared.
+    async fn connect(&self, key: &Key, uri: &Uri) -> Result<Conn, Error> {
         let mut connector = self.connector.clone();
         std::future::poll_fn(|cx| connector.poll_ready(cx))
             .await
@@ -284,18 +284,12 @@ impl Pool {
                 .await
                 .map_err(|err| error::connect_failed(err.into(), self.connect_timeout))?;
             drive(connection, "HTTP/2");
-            if let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) {
-                let key = Key {
-                    scheme: scheme.clone(),
-                    authority: authority.clone(),
-                };
-                let shared = Conn {
-                    sender: Sender::Http2(sender.clone()),
-                    proxied: false,
-                    host: host.clone(),
-                };
-                self.check_in(key, shared);
-            }
+            let shared = Conn {
+                sender: Sender::Http2(sender.clone()),
+                proxied: false,
+                host: host.clone(),
+            };
+            self.check_in(key.clone(), shared);
             Ok(Conn {
                 sender: Sender::Http2(sender),
                 proxied: false,

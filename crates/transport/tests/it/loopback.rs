@@ -498,25 +498,30 @@ async fn idle_connections_expire() {
     assert_eq!(connections, [1, 2, 3]);
 }
 
+/// Sends `count` forms at once and checks that each was answered `ok`.
+async fn send_at_once(transport: &kyc_transport::Transport, uri: &http::Uri, count: usize) {
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..count {
+        let (transport, uri) = (transport.clone(), uri.clone());
+        requests.spawn(async move {
+            transport
+                .post_form(&uri, HeaderMap::new(), &kyc2_form())
+                .await
+                .expect("sent")
+        });
+    }
+    while let Some(response) = requests.join_next().await {
+        assert_eq!(response.expect("joins").body(), "ok");
+    }
+}
+
 #[tokio::test]
 async fn concurrent_requests_reuse_the_connections_they_opened() {
     let (addr, mut heads) = counting_server(ok).await;
     let transport = support::builder().build().expect("builds");
     let uri: http::Uri = format!("http://{addr}/").parse().expect("uri");
     for _round in 0..3 {
-        let mut requests = tokio::task::JoinSet::new();
-        for _ in 0..8 {
-            let (transport, uri) = (transport.clone(), uri.clone());
-            requests.spawn(async move {
-                transport
-                    .post_form(&uri, HeaderMap::new(), &kyc2_form())
-                    .await
-                    .expect("sent")
-            });
-        }
-        while let Some(response) = requests.join_next().await {
-            assert_eq!(response.expect("joins").body(), "ok");
-        }
+        send_at_once(&transport, &uri, 8).await;
     }
     let mut connections = Vec::new();
     for _ in 0..24 {
@@ -553,19 +558,7 @@ async fn a_pool_of_closed_connections_still_gets_the_request_through() {
     });
     let transport = support::builder().build().expect("builds");
     let uri: http::Uri = format!("http://{addr}/").parse().expect("uri");
-    let mut first = tokio::task::JoinSet::new();
-    for _ in 0..6 {
-        let (transport, uri) = (transport.clone(), uri.clone());
-        first.spawn(async move {
-            transport
-                .post_form(&uri, HeaderMap::new(), &kyc2_form())
-                .await
-                .expect("sent")
-        });
-    }
-    while let Some(response) = first.join_next().await {
-        assert_eq!(response.expect("joins").body(), "ok");
-    }
+    send_at_once(&transport, &uri, 6).await;
     // Six pooled connections, all closed by the server: the next request still goes through.
     let response = transport
         .post_form(&uri, HeaderMap::new(), &kyc2_form())

@@ -33,8 +33,8 @@ pub(crate) fn test_cert() -> TestCert {
     }
 }
 
-/// An HTTPS echo server (HTTP/1.1 and HTTP/2 via ALPN) on a fresh loopback port.
-pub(crate) async fn serve_tls(cert: &TestCert) -> SocketAddr {
+/// A TLS acceptor presenting `cert`, offering `protocols` through ALPN.
+fn acceptor(cert: &TestCert, protocols: &[&[u8]]) -> tokio_rustls::TlsAcceptor {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -45,8 +45,13 @@ pub(crate) async fn serve_tls(cert: &TestCert) -> SocketAddr {
             PrivateKeyDer::Pkcs8(cert.key.clone_key()),
         )
         .expect("a matching key");
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// An HTTPS echo server (HTTP/1.1 and HTTP/2 via ALPN) on a fresh loopback port.
+pub(crate) async fn serve_tls(cert: &TestCert) -> SocketAddr {
+    let acceptor = acceptor(cert, &[b"h2", b"http/1.1"]);
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -213,18 +218,7 @@ async fn serve_h2(
     cert: &TestCert,
     one_each: bool,
 ) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the defaults")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der.clone()],
-            PrivateKeyDer::Pkcs8(cert.key.clone_key()),
-        )
-        .expect("a matching key");
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = acceptor(cert, &[b"h2"]);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
