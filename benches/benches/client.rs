@@ -14,20 +14,14 @@ use std::hint::black_box;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use bytes::Bytes;
 use criterion::{Criterion, Throughput};
 use futures_util::future::join_all;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client as Bare;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use kyc_benches::{SECRET, start_server};
+use kyc_benches::{Ceiling, MERCHANT, SECRET, start_server};
 use kyc_client::types::{Application, ApplyResponse, CallbackUrl, Furigana, UserId};
 use kyc_client::{Client, Clock, Environment, Proxy, SystemClock};
 use kyc_sign::{Canonical, Settings, SigningKey};
 use tokio::runtime::Runtime;
 
-const MERCHANT: &str = "1027749636";
 const USER: &str = "abc_100008";
 const CALLBACK: &str = "https://merchant.example.com/api/kyc/callback";
 const FURIGANA: &str = "テスト014";
@@ -39,14 +33,11 @@ static INTERLEAVED: OnceLock<Vec<(usize, [f64; 3])>> = OnceLock::new();
 /// The three contenders, each making one whole apply call.
 struct Contenders {
     url: String,
-    uri: http::Uri,
     ours: Client,
     application: Application,
     reqwest: reqwest::Client,
     key: SigningKey,
-    bare: Bare<HttpConnector, Full<Bytes>>,
-    pre_encoded: Bytes,
-    content_type: http::HeaderValue,
+    ceiling: Ceiling,
 }
 
 impl Contenders {
@@ -75,10 +66,12 @@ impl Contenders {
                 form.text(n, v)
             });
         let encoded = runtime.block_on(form.prepare_random()).expect("encodes");
-        let mut http = HttpConnector::new();
-        http.set_nodelay(true);
         Self {
-            uri: url.parse().expect("uri"),
+            ceiling: Ceiling::new(
+                url.parse().expect("uri"),
+                encoded.content_type(),
+                encoded.to_bytes().expect("in memory"),
+            ),
             url,
             ours,
             application,
@@ -88,9 +81,6 @@ impl Contenders {
                 .build()
                 .expect("reqwest"),
             key,
-            bare: Bare::builder(TokioExecutor::new()).build(http),
-            pre_encoded: encoded.to_bytes().expect("in memory"),
-            content_type: encoded.content_type(),
         }
     }
 
@@ -130,21 +120,7 @@ impl Contenders {
     }
 
     async fn ceiling(&self) {
-        let request = hyper::Request::post(self.uri.clone())
-            .header("merchantNo", MERCHANT)
-            .header(http::header::CONTENT_TYPE, self.content_type.clone())
-            .header(http::header::CONTENT_LENGTH, self.pre_encoded.len())
-            .body(Full::new(self.pre_encoded.clone()))
-            .expect("valid request");
-        let response = self.bare.request(request).await.expect("sent");
-        black_box(
-            response
-                .into_body()
-                .collect()
-                .await
-                .expect("read")
-                .to_bytes(),
-        );
+        black_box(self.ceiling.send().await);
     }
 
     /// Runs `n` calls of contender `which` at once and waits for all.

@@ -17,11 +17,8 @@ use std::path::Path;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use kyc_benches::{KYC2_FORM, start_server};
+use http_body_util::BodyExt;
+use kyc_benches::{Ceiling, KYC2_FORM, MERCHANT, start_server};
 use kyc_transport::multipart::{Boundary, FileSource, Form};
 use kyc_transport::{Proxy, Transport};
 
@@ -120,7 +117,7 @@ fn send(c: &mut Criterion) {
         .parse()
         .expect("uri");
     let url = uri.to_string();
-    let merchant = http::HeaderValue::from_static("1027749636");
+    let merchant = http::HeaderValue::from_static(MERCHANT);
 
     let transport = Transport::builder()
         .proxy(Proxy::none())
@@ -128,15 +125,14 @@ fn send(c: &mut Criterion) {
         .expect("transport");
     let form = kyc2_form();
 
-    let mut http = HttpConnector::new();
-    http.set_nodelay(true);
-    let bare: Client<HttpConnector, Full<Bytes>> =
-        Client::builder(TokioExecutor::new()).build(http);
     let encoded = client_runtime
         .block_on(form.prepare_random())
         .expect("prepares");
-    let pre_encoded = encoded.to_bytes().expect("in memory");
-    let content_type = encoded.content_type();
+    let bare = Ceiling::new(
+        uri.clone(),
+        encoded.content_type(),
+        encoded.to_bytes().expect("in memory"),
+    );
 
     let reqwest = reqwest::Client::builder()
         .no_proxy()
@@ -144,21 +140,7 @@ fn send(c: &mut Criterion) {
         .build()
         .expect("reqwest client");
 
-    let ceiling = || async {
-        let request = hyper::Request::post(uri.clone())
-            .header("merchantNo", merchant.clone())
-            .header(http::header::CONTENT_TYPE, content_type.clone())
-            .header(http::header::CONTENT_LENGTH, pre_encoded.len())
-            .body(Full::new(pre_encoded.clone()))
-            .expect("valid request");
-        let response = bare.request(request).await.expect("sent");
-        response
-            .into_body()
-            .collect()
-            .await
-            .expect("read")
-            .to_bytes()
-    };
+    let ceiling = || bare.send();
     let ours = || async {
         let mut headers = http::HeaderMap::new();
         headers.insert("merchantNo", merchant.clone());

@@ -3,18 +3,11 @@
 
 #![allow(clippy::print_stdout)] // a profiling harness reports to its terminal
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client as Bare;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use kyc_benches::{KYC2_FORM, SECRET, start_server};
+use kyc_benches::{Ceiling, KYC2_FORM, MERCHANT, SECRET, start_server};
 use kyc_client::types::{Application, CallbackUrl, Furigana, UserId};
 use kyc_client::{Client, Environment, Proxy};
 use kyc_transport::Transport;
 use kyc_transport::multipart::Form;
-
-const MERCHANT: &str = "1027749636";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -33,11 +26,11 @@ fn main() {
         .iter()
         .fold(Form::new(), |form, (name, value)| form.text(*name, *value));
     let encoded = runtime.block_on(form.prepare_random()).expect("encodes");
-    let pre_encoded = encoded.to_bytes().expect("in memory");
-    let content_type = encoded.content_type();
-    let mut http = HttpConnector::new();
-    http.set_nodelay(true);
-    let bare: Bare<HttpConnector, Full<Bytes>> = Bare::builder(TokioExecutor::new()).build(http);
+    let ceiling = Ceiling::new(
+        uri.clone(),
+        encoded.content_type(),
+        encoded.to_bytes().expect("in memory"),
+    );
     let transport = Transport::builder()
         .proxy(kyc_transport::Proxy::none())
         .build()
@@ -65,15 +58,7 @@ fn main() {
             for _ in 0..requests {
                 match which.as_str() {
                     "ceiling" => {
-                        let request = hyper::Request::post(uri.clone())
-                            .header("merchantNo", merchant.clone())
-                            .header(http::header::CONTENT_TYPE, content_type.clone())
-                            .header(http::header::CONTENT_LENGTH, pre_encoded.len())
-                            .body(Full::new(pre_encoded.clone()))
-                            .expect("valid request");
-                        let response = bare.request(request).await.expect("sent");
-                        let body = response.into_body().collect().await.expect("read");
-                        std::hint::black_box(body.to_bytes());
+                        std::hint::black_box(ceiling.send().await);
                     }
                     "transport" => {
                         let mut headers = http::HeaderMap::new();

@@ -9,9 +9,14 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
+
+/// The merchant number of the shared test vectors.
+pub const MERCHANT: &str = "1027749636";
 
 /// The app secret of the shared test vectors.
 pub const SECRET: &str = "TEST_SECRET_DO_NOT_USE";
@@ -77,4 +82,50 @@ pub fn start_server(runtime: &Runtime) -> SocketAddr {
         }
     });
     addr
+}
+
+/// The ceiling of the `transport` and `client` benches: a body encoded once, replayed over a
+/// bare hyper-util client, the answer read whole and nothing more (no signing, no encoding, no
+/// decoding): what no client doing the work can beat.
+pub struct Ceiling {
+    client: Client<HttpConnector, Full<Bytes>>,
+    uri: http::Uri,
+    content_type: http::HeaderValue,
+    body: Bytes,
+}
+
+impl Ceiling {
+    /// Replays `body`, sent as `content_type` with `merchantNo`, to `uri`.
+    #[must_use]
+    pub fn new(uri: http::Uri, content_type: http::HeaderValue, body: Bytes) -> Self {
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        Self {
+            client: Client::builder(TokioExecutor::new()).build(http),
+            uri,
+            content_type,
+            body,
+        }
+    }
+
+    /// Sends the body once and returns the answer's body.
+    ///
+    /// # Panics
+    ///
+    /// When the server cannot be reached or the answer cannot be read.
+    pub async fn send(&self) -> Bytes {
+        let request = hyper::Request::post(self.uri.clone())
+            .header("merchantNo", MERCHANT)
+            .header(http::header::CONTENT_TYPE, self.content_type.clone())
+            .header(http::header::CONTENT_LENGTH, self.body.len())
+            .body(Full::new(self.body.clone()))
+            .expect("valid request");
+        let response = self.client.request(request).await.expect("sent");
+        response
+            .into_body()
+            .collect()
+            .await
+            .expect("read")
+            .to_bytes()
+    }
 }
