@@ -162,35 +162,21 @@ fn apply(c: &mut Criterion) {
 
         // Interleaved short batches expose the three to the same machine load; the median of
         // each gives ratios that a noisy, shared machine shifts little.
-        const ROUNDS: usize = 21;
-        let batch = (400 / n).max(10);
-        let mut seconds = [Vec::new(), Vec::new(), Vec::new()];
-        for _ in 0..ROUNDS {
-            for (which, times) in seconds.iter_mut().enumerate() {
-                times.push(
-                    timed(|| {
-                        for _ in 0..batch {
-                            runtime.block_on(contenders.round(which, n));
-                        }
-                    }) / (batch * n) as f64,
-                );
+        let calls = (400 / n).max(10) as u32;
+        let (runtime, contenders) = (&runtime, &contenders);
+        let round = |which: usize| {
+            move |calls: u32| {
+                for _ in 0..calls {
+                    runtime.block_on(contenders.round(which, n));
+                }
             }
-        }
-        let rps = seconds.map(|mut times| {
-            times.sort_by(f64::total_cmp);
-            1.0 / times[times.len() / 2]
-        });
+        };
+        let (mut ceiling, mut ours, mut reqwest) = (round(0), round(1), round(2));
+        let seconds = kyc_benches::interleaved(21, calls, [&mut ceiling, &mut ours, &mut reqwest]);
+        let rps = seconds.map(|per_round| n as f64 / per_round);
         interleaved.push((n, rps));
     }
     let _ = INTERLEAVED.set(interleaved);
-}
-
-/// Seconds `work` took.
-#[allow(clippy::disallowed_methods)] // a bench measures wall time; no business logic reads it
-fn timed(work: impl FnOnce()) -> f64 {
-    let start = std::time::Instant::now();
-    work();
-    start.elapsed().as_secs_f64()
 }
 
 fn main() {

@@ -18,7 +18,7 @@ use std::path::Path;
 use bytes::Bytes;
 use criterion::{Criterion, Throughput};
 use http_body_util::BodyExt;
-use kyc_benches::{Ceiling, KYC2_FORM, MERCHANT, start_server};
+use kyc_benches::{Ceiling, KYC2_FORM, MERCHANT, interleaved, start_server};
 use kyc_transport::multipart::{Boundary, FileSource, Form};
 use kyc_transport::{Proxy, Transport};
 
@@ -184,36 +184,28 @@ fn send(c: &mut Criterion) {
         return; // `cargo test` runs each bench once as a smoke test: no figures then
     }
 
-    // The machine is shared, so load changes between criterion's benches can skew their ratio.
-    // Interleaving short batches of the three clients exposes them to the same load; the median
-    // batch of each gives a ratio that load shifts little.
-    const ROUNDS: usize = 31;
-    const BATCH: u32 = 100;
-    let mut per_request = [Vec::new(), Vec::new(), Vec::new()];
-    for _ in 0..ROUNDS {
-        per_request[0].push(batch(BATCH, || client_runtime.block_on(ceiling())));
-        per_request[1].push(batch(BATCH, || client_runtime.block_on(ours())));
-        per_request[2].push(batch(BATCH, || client_runtime.block_on(theirs())));
-    }
-    let median = |times: &mut Vec<f64>| {
-        times.sort_by(f64::total_cmp);
-        times[times.len() / 2]
-    };
-    let medians = per_request.each_mut().map(median);
+    // The machine is shared, so load changes between criterion's benches can skew their ratio;
+    // interleaved batches see the same load.
+    let medians = interleaved(
+        31,
+        100,
+        [
+            &mut |calls| batch(calls, || client_runtime.block_on(ceiling())),
+            &mut |calls| batch(calls, || client_runtime.block_on(ours())),
+            &mut |calls| batch(calls, || client_runtime.block_on(theirs())),
+        ],
+    );
     let _ = INTERLEAVED.set(medians);
 }
 
 /// Median seconds per request of the interleaved batches: ceiling, kyc-transport, reqwest.
 static INTERLEAVED: std::sync::OnceLock<[f64; 3]> = std::sync::OnceLock::new();
 
-/// Seconds per call of `count` calls of `call`.
-#[allow(clippy::disallowed_methods)] // a bench measures wall time; no business logic reads it
-fn batch<T>(count: u32, mut call: impl FnMut() -> T) -> f64 {
-    let start = std::time::Instant::now();
+/// Makes `count` calls of `call`.
+fn batch<T>(count: u32, mut call: impl FnMut() -> T) {
     for _ in 0..count {
         black_box(call());
     }
-    start.elapsed().as_secs_f64() / f64::from(count)
 }
 
 /// Runs both groups with the command line's criterion settings (`--quick`, filters, ...).

@@ -15,6 +15,32 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 
+/// Median seconds per call of each contender, measured in interleaved batches.
+///
+/// Each round runs every contender once, in turn, for `calls` calls (`run(calls)` makes them);
+/// the median over `rounds` rounds is taken per contender. Interleaving exposes all of them to
+/// the same machine load, so their ratios move much less than separate measurements do on a
+/// shared, noisy machine.
+#[allow(clippy::disallowed_methods)] // a bench measures wall time; no business logic reads it
+pub fn interleaved<const N: usize>(
+    rounds: usize,
+    calls: u32,
+    mut contenders: [&mut dyn FnMut(u32); N],
+) -> [f64; N] {
+    let mut seconds: [Vec<f64>; N] = std::array::from_fn(|_| Vec::with_capacity(rounds));
+    for _ in 0..rounds {
+        for (run, times) in contenders.iter_mut().zip(&mut seconds) {
+            let start = std::time::Instant::now();
+            run(calls);
+            times.push(start.elapsed().as_secs_f64() / f64::from(calls));
+        }
+    }
+    seconds.map(|mut times| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    })
+}
+
 /// The merchant number of the shared test vectors.
 pub const MERCHANT: &str = "1027749636";
 

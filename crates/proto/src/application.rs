@@ -39,8 +39,7 @@ where
     I: IntoIterator,
     I::Item: Into<Field<'a>>,
 {
-    let canonical = Canonical::new(fields, &PROVIDER_SETTINGS)?;
-    Ok(key.sign(&canonical))
+    key.sign_fields(fields, &PROVIDER_SETTINGS)
 }
 
 /// Checks `provided` against the signature of `fields` (a `sign` among them is ignored), with

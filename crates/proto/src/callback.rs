@@ -315,9 +315,10 @@ impl Callback {
                 .iter()
                 .map(|(name, value)| (name.as_str(), value.expose().as_str())),
         );
-        let canonical = Canonical::new(signed, &PROVIDER_SETTINGS)
-            .expect("verified or constructed callbacks have distinct field names");
-        let sign = key.sign(&canonical).to_hex();
+        let sign = key
+            .sign_fields(signed, &PROVIDER_SETTINGS)
+            .expect("verified or constructed callbacks have distinct field names")
+            .to_hex();
 
         #[derive(Serialize)]
         struct Wire<'a> {

@@ -143,33 +143,88 @@ impl<'a> Canonical<'a> {
     /// assert_eq!(canonical.to_string(), "userId=u");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn new<I>(fields: I, settings: &'a Settings) -> Result<Self, Error>
     where
         I: IntoIterator,
         I::Item: Into<Field<'a>>,
     {
-        let mut sorted = Storage::new();
+        let mut canonical = Self::empty(settings);
+        canonical.fill(fields)?;
+        Ok(canonical)
+    }
+
+    /// No field yet, to be [`fill`](Self::fill)ed where it is used: returning a `Canonical`
+    /// copies its inline fields.
+    #[inline]
+    pub(crate) const fn empty(settings: &'a Settings) -> Self {
+        Self {
+            fields: Storage::new(),
+            settings,
+        }
+    }
+
+    /// Takes `fields` in, filters and sorts them; see [`Canonical::new`].
+    #[inline]
+    pub(crate) fn fill<I>(&mut self, fields: I) -> Result<(), Error>
+    where
+        I: IntoIterator,
+        I::Item: Into<Field<'a>>,
+    {
+        let settings = self.settings;
+        let storage = &mut self.fields;
+        let excluded = Excluded::new(settings);
         let mut any_empty = false;
-        for field in fields {
-            let field = field.into();
-            if !settings.is_excluded(field.name) {
+        let mut fields = fields.into_iter();
+        // The inline slots are filled by a loop of their own, which keeps its state in registers;
+        // the field that does not fit moves everything to the heap, where the rest go.
+        let mut overflow = None;
+        if let Storage::Inline {
+            len,
+            fields: slots,
+            order,
+        } = storage
+        {
+            let mut n = 0;
+            for field in fields.by_ref() {
+                let field = field.into();
+                let key = prefix_key(field.name.as_bytes());
+                if excluded.contains(field.name, key) {
+                    continue;
+                }
                 any_empty |= field.value.is_empty();
-                sorted.push(field);
+                let (Some(slot), Some(ordered)) = (slots.get_mut(n), order.get_mut(n)) else {
+                    overflow = Some(field);
+                    break;
+                };
+                slot.name = field.name;
+                slot.value = field.value;
+                *ordered = key | n as u64;
+                n += 1;
             }
+            *len = n;
+        }
+        if let Some(field) = overflow {
+            let mut spilled = storage.spill(field);
+            for field in fields {
+                let field = field.into();
+                if !excluded.contains(field.name, prefix_key(field.name.as_bytes())) {
+                    any_empty |= field.value.is_empty();
+                    spilled.push(field);
+                }
+            }
+            *storage = Storage::Heap(spilled);
         }
         // `str`'s order is byte order, which is the provider's rule (section "Signature", step 2).
-        if let Some(name) = sort_unique(sorted.as_mut_slice()) {
+        if let Some(name) = storage.sort_unique() {
             return Err(Error::DuplicateName {
                 name: name.to_owned(),
             });
         }
         if any_empty && settings.empty_values == EmptyValues::Skip {
-            sorted.retain(|field| !field.value.is_empty());
+            storage.retain_non_empty();
         }
-        Ok(Self {
-            fields: sorted,
-            settings,
-        })
+        Ok(())
     }
 
     /// The signed fields, in signing order.
@@ -186,7 +241,7 @@ impl<'a> Canonical<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Field<'a>> + '_ {
-        self.fields.as_slice().iter().copied()
+        self.fields.iter()
     }
 
     /// The number of signed fields.
@@ -202,7 +257,7 @@ impl<'a> Canonical<'a> {
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
-        self.fields.as_slice().len()
+        self.fields.len()
     }
 
     /// Whether no field is signed (the signature then covers the secret alone).
@@ -218,7 +273,7 @@ impl<'a> Canonical<'a> {
     /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.fields.as_slice().is_empty()
+        self.fields.len() == 0
     }
 
     /// The settings this canonical form was built with, and that sign it.
@@ -239,16 +294,17 @@ impl<'a> Canonical<'a> {
     }
 
     /// Feeds the signed text to `emit`, one `(separator, name, value)` triple per field, the
-    /// separator being empty before the first: the single definition of the text, shared by
-    /// `Display` and the hasher so that what is shown is what is signed. The `=` between name
-    /// and value is the caller's to write.
+    /// separator being empty before the first: the definition of the text, shared by `Display`
+    /// and the streaming hasher so that what is shown is what is signed. The `=` between name
+    /// and value is the caller's to write. (The signer's short path lays the same text out in a
+    /// buffer of its own; tests and the `canonical` fuzz target hold the two paths equal.)
     #[inline]
     pub(crate) fn stream<E>(
         &self,
         mut emit: impl FnMut(&str, &str, &str) -> Result<(), E>,
     ) -> Result<(), E> {
         let separator = &*self.settings.pair_separator;
-        let mut fields = self.fields.as_slice().iter();
+        let mut fields = self.fields.iter();
         if let Some(first) = fields.next() {
             emit("", first.name, first.value)?;
         }
@@ -256,6 +312,18 @@ impl<'a> Canonical<'a> {
             emit(separator, field.name, field.value)?;
         }
         Ok(())
+    }
+}
+
+impl<'a> Canonical<'a> {
+    /// The inline representation, for the signer's short path: the signing order as keys (the
+    /// field index is [`key_index`] of each) and the fields they index.
+    #[inline]
+    pub(crate) fn inline(&self) -> Option<(&[u64], &[Field<'a>; INLINE])> {
+        match &self.fields {
+            Storage::Inline { len, fields, order } => Some((&order[..*len], fields)),
+            Storage::Heap(_) => None,
+        }
     }
 }
 
@@ -275,128 +343,259 @@ impl fmt::Display for Canonical<'_> {
 impl fmt::Debug for Canonical<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Canonical")
-            .field("fields", &self.fields.as_slice())
+            .field("fields", &DebugList(self))
             .field("settings", self.settings)
             .finish()
     }
 }
 
-/// Sorts `fields` by name and returns a name that occurs twice, if any.
+/// `Debug` of the signed fields in signing order (names and value lengths only).
+struct DebugList<'c, 'a>(&'c Canonical<'a>);
+
+impl fmt::Debug for DebugList<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+/// The signed fields, in one of two representations.
 ///
-/// A handful of fields (every request and callback of the KYC API) take an insertion sort that
-/// finds duplicates as it goes: every pair of fields that end up adjacent is compared at some
-/// point (an inserted field meets its final neighbours, or a later field is inserted between
-/// them and meets both), so a duplicate always shows up as an equal comparison. Longer lists,
-/// which only a hostile peer sends, take an `O(n log n)` sort and a scan.
-fn sort_unique<'a>(fields: &mut [Field<'a>]) -> Option<&'a str> {
-    const INSERTION: usize = 16;
-    if fields.len() > INSERTION {
-        fields.sort_unstable_by(|a, b| by_name(a.name, b.name));
-        return fields
-            .windows(2)
-            .find(|pair| pair[0].name == pair[1].name)
-            .map(|pair| pair[0].name);
-    }
-    for i in 1..fields.len() {
-        let field = fields[i];
-        let mut j = i;
-        while j > 0 {
-            match by_name(fields[j - 1].name, field.name) {
-                std::cmp::Ordering::Greater => {
-                    fields[j] = fields[j - 1];
-                    j -= 1;
-                }
-                std::cmp::Ordering::Equal => return Some(field.name),
-                std::cmp::Ordering::Less => break,
-            }
-        }
-        fields[j] = field;
-    }
-    None
-}
-
-/// Byte order of names, deciding on the first byte when it differs (as it does for most names
-/// of a request) before comparing whole names: the same order as `str::cmp`, with fewer calls.
-#[inline]
-fn by_name(a: &str, b: &str) -> std::cmp::Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    match (a.first(), b.first()) {
-        (Some(x), Some(y)) if x != y => x.cmp(y),
-        _ => a.cmp(b),
-    }
-}
-
-/// Field references, kept inline while they are few (every request and callback of the KYC API
-/// signs at most five), so that building a `Canonical` does not allocate; more spill to the heap.
+/// A handful of fields (every request and callback of the KYC API signs at most five) stay
+/// inline, in input order, and are sorted through a key per field: the first seven bytes of the
+/// name, big-endian, above the field's index. Sorting those integers costs a few instructions
+/// per comparison; only names that share their first seven bytes are compared whole. More
+/// fields, which only a hostile or unusual peer sends, spill to a sorted `Vec`.
 #[derive(Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "the inline variant is the point: no allocation for the usual handful of fields"
+)]
 enum Storage<'a> {
     Inline {
+        /// How many entries of `order` are signed.
         len: usize,
-        items: [Field<'a>; INLINE],
+        /// The fields, in input order (slots past the last pushed one are filler).
+        fields: [Field<'a>; INLINE],
+        /// Signing order: each key is `prefix << 8 | index into fields`.
+        order: [u64; INLINE],
     },
     Heap(Vec<Field<'a>>),
 }
 
-const INLINE: usize = 6;
+pub(crate) const INLINE: usize = 6;
+const INDEX: u64 = 0xff;
 
 impl<'a> Storage<'a> {
     const fn new() -> Self {
         Self::Inline {
             len: 0,
-            items: [Field::new("", ""); INLINE],
+            fields: [Field::new("", ""); INLINE],
+            order: [0; INLINE],
         }
     }
 
+    /// The inline fields (all of them: the inline representation is full) and `field`, as a
+    /// list that can grow.
     #[cold]
-    fn spill(items: &[Field<'a>], field: Field<'a>) -> Self {
+    fn spill(&self, field: Field<'a>) -> Vec<Field<'a>> {
         let mut vec = Vec::with_capacity(INLINE * 2);
-        vec.extend_from_slice(items);
+        if let Self::Inline { len, fields, .. } = self {
+            vec.extend_from_slice(&fields[..*len]);
+        }
         vec.push(field);
-        Self::Heap(vec)
+        vec
     }
 
-    fn as_slice(&self) -> &[Field<'a>] {
-        match self {
-            Self::Inline { len, items } => &items[..*len],
-            Self::Heap(vec) => vec,
-        }
-    }
-
+    /// Sorts by name and returns a name that occurs twice, if any.
     #[inline]
-    fn as_mut_slice(&mut self) -> &mut [Field<'a>] {
+    fn sort_unique(&mut self) -> Option<&'a str> {
         match self {
-            Self::Inline { len, items } => &mut items[..*len],
-            Self::Heap(vec) => vec,
-        }
-    }
-
-    #[inline]
-    fn push(&mut self, field: Field<'a>) {
-        match self {
-            Self::Inline { len, items } if *len < INLINE => {
-                items[*len] = field;
-                *len += 1;
+            Self::Inline { len, fields, order } => {
+                if sort_prefixes(order, *len) {
+                    sort_keys(&mut order[..*len], fields)
+                } else {
+                    None
+                }
             }
-            Self::Inline { items, .. } => *self = Self::spill(items, field),
-            Self::Heap(vec) => vec.push(field),
+            Self::Heap(vec) => {
+                vec.sort_unstable_by(|a, b| a.name.cmp(b.name));
+                vec.windows(2)
+                    .find(|pair| pair[0].name == pair[1].name)
+                    .map(|pair| pair[0].name)
+            }
         }
     }
 
-    fn retain(&mut self, mut keep: impl FnMut(&Field<'a>) -> bool) {
+    /// Drops the fields whose value is empty, keeping the order of the rest.
+    fn retain_non_empty(&mut self) {
         match self {
-            Self::Inline { len, items } => {
+            Self::Inline { len, fields, order } => {
                 let mut kept = 0;
                 for read in 0..*len {
-                    if keep(&items[read]) {
-                        items[kept] = items[read];
+                    let key = order[read];
+                    if !fields[key_index(key)].value.is_empty() {
+                        order[kept] = key;
                         kept += 1;
                     }
                 }
                 *len = kept;
             }
-            Self::Heap(vec) => vec.retain(keep),
+            Self::Heap(vec) => vec.retain(|field| !field.value.is_empty()),
         }
     }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Inline { len, .. } => *len,
+            Self::Heap(vec) => vec.len(),
+        }
+    }
+
+    #[inline]
+    fn iter(&self) -> Iter<'_, 'a> {
+        match self {
+            Self::Inline { len, fields, order } => Iter::Inline {
+                order: order[..*len].iter(),
+                fields,
+            },
+            Self::Heap(vec) => Iter::Heap(vec.iter()),
+        }
+    }
+}
+
+/// The signed fields of a [`Storage`], in signing order.
+enum Iter<'s, 'a> {
+    Inline {
+        order: std::slice::Iter<'s, u64>,
+        fields: &'s [Field<'a>; INLINE],
+    },
+    Heap(std::slice::Iter<'s, Field<'a>>),
+}
+
+impl<'a> Iterator for Iter<'_, 'a> {
+    type Item = Field<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Field<'a>> {
+        match self {
+            Self::Inline { order, fields } => order.next().map(|key| fields[key_index(*key)]),
+            Self::Heap(iter) => iter.next().copied(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = match self {
+            Self::Inline { order, .. } => order.len(),
+            Self::Heap(iter) => iter.len(),
+        };
+        (len, Some(len))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_, '_> {}
+
+/// The names the settings exclude, matched without a call into `memcmp` in the usual case of one
+/// name of at most seven bytes (`sign`): names that short are equal when their lengths and
+/// [`prefix_key`]s are.
+enum Excluded<'s> {
+    Short { len: usize, key: u64 },
+    Any(&'s Settings),
+}
+
+impl<'s> Excluded<'s> {
+    #[inline]
+    fn new(settings: &'s Settings) -> Self {
+        match &*settings.excluded_names {
+            [only] if only.len() < 8 => Self::Short {
+                len: only.len(),
+                key: prefix_key(only.as_bytes()),
+            },
+            _ => Self::Any(settings),
+        }
+    }
+
+    #[inline]
+    fn contains(&self, name: &str, key: u64) -> bool {
+        match *self {
+            Self::Short { len, key: excluded } => name.len() == len && key == excluded,
+            Self::Any(settings) => settings.is_excluded(name),
+        }
+    }
+}
+
+/// The field index a sort key carries in its low byte.
+#[inline]
+pub(crate) fn key_index(key: u64) -> usize {
+    (key & INDEX) as usize
+}
+
+/// The first seven bytes of `name`, zero-padded, big-endian, in the top 56 bits: comparing two
+/// keys compares the names' first seven bytes in byte order, and keys that differ order their
+/// names exactly as `str::cmp` does. Equal keys say nothing: the names are then compared whole.
+#[inline]
+fn prefix_key(name: &[u8]) -> u64 {
+    let bytes = if let Some(first) = name.first_chunk::<8>() {
+        u64::from_be_bytes(*first)
+    } else if let (Some(first), Some(last)) = (name.first_chunk::<4>(), name.last_chunk::<4>()) {
+        // 4 to 7 bytes: two overlapping loads; the bytes they share are the same in both.
+        let shift = 8 * (8 - name.len());
+        u64::from(u32::from_be_bytes(*first)) << 32 | u64::from(u32::from_be_bytes(*last)) << shift
+    } else {
+        name.iter()
+            .enumerate()
+            .fold(0, |key, (i, byte)| key | u64::from(*byte) << (56 - 8 * i))
+    };
+    bytes & !INDEX
+}
+
+/// Puts the first `len` keys in ascending order, and tells whether two of them share a prefix
+/// (then [`sort_keys`] must order those by their whole names). Keys are distinct, their low byte
+/// being the field's index, and keys that share a prefix end up next to each other.
+#[inline]
+fn sort_prefixes(order: &mut [u64; INLINE], len: usize) -> bool {
+    let order = &mut order[..len.min(INLINE)];
+    for i in 1..order.len() {
+        let key = order[i];
+        let mut j = i;
+        while j > 0 && order[j - 1] > key {
+            order[j] = order[j - 1];
+            j -= 1;
+        }
+        order[j] = key;
+    }
+    order.windows(2).any(|pair| (pair[0] ^ pair[1]) <= INDEX)
+}
+
+/// Insertion-sorts `order` (keys into `fields`) by name and returns a name that occurs twice.
+///
+/// Every pair of fields that end up adjacent is compared at some point (an inserted field meets
+/// its final neighbours, or a later field is inserted between them and meets both), so a
+/// duplicate always shows up as an equal comparison.
+fn sort_keys<'a>(order: &mut [u64], fields: &[Field<'a>; INLINE]) -> Option<&'a str> {
+    for i in 1..order.len() {
+        let key = order[i];
+        let mut j = i;
+        while j > 0 {
+            let previous = order[j - 1];
+            let ordering = match (previous | INDEX).cmp(&(key | INDEX)) {
+                std::cmp::Ordering::Equal => {
+                    let name = fields[key_index(key)].name;
+                    fields[key_index(previous)].name.cmp(name)
+                }
+                decided => decided,
+            };
+            match ordering {
+                std::cmp::Ordering::Greater => {
+                    order[j] = previous;
+                    j -= 1;
+                }
+                std::cmp::Ordering::Equal => return Some(fields[key_index(key)].name),
+                std::cmp::Ordering::Less => break,
+            }
+        }
+        order[j] = key;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -450,53 +649,81 @@ mod tests {
         assert_eq!(names, expected);
     }
 
+    /// Names that share prefixes of every length around the key's seven bytes, bytes on both
+    /// sides of the padding zero, and multi-byte characters.
+    const TRICKY: [&str; 19] = [
+        "",
+        "a",
+        "a\0",
+        "a\0b",
+        "a-b",
+        "ab",
+        "abcdef",
+        "abcdefg",
+        "abcdefg\0",
+        "abcdefgh",
+        "abcdefgh\0",
+        "abcdefghi",
+        "b",
+        "UserId",
+        "_x",
+        "userId",
+        "usernameFurigana",
+        "テ",
+        "ｶ",
+    ];
+
+    fn signed_names<'a>(names: &[&'a str]) -> Result<Vec<&'a str>, Error> {
+        static SETTINGS: Settings = Settings::new();
+        let fields: Vec<Field<'a>> = names.iter().map(|name| Field::new(name, "v")).collect();
+        let canonical = Canonical::new(fields, &SETTINGS)?;
+        Ok(canonical.iter().map(|field| field.name()).collect())
+    }
+
     #[test]
-    fn sorting_is_byte_order_and_finds_duplicates() {
-        let names = [
-            "",
-            "a",
-            "a\0",
-            "a\0b",
-            "a-b",
-            "ab",
-            "abcdefgh",
-            "abcdefgh\0",
-            "abcdefghi",
-            "b",
-            "UserId",
-            "_x",
-            "userId",
-            "usernameFurigana",
-            "テ",
-            "ｶ",
-        ];
-        let mut fields: Vec<Field<'_>> = names.iter().rev().map(|n| Field::new(n, "v")).collect();
-        assert_eq!(sort_unique(&mut fields), None);
-        let mut expected = names.to_vec();
-        expected.sort_unstable();
-        let sorted: Vec<&str> = fields.iter().map(Field::name).collect();
-        assert_eq!(sorted, expected);
-        for (i, name) in names.iter().enumerate() {
-            let mut fields: Vec<Field<'_>> = names[..8.min(names.len())]
-                .iter()
-                .chain([name])
-                .map(|n| Field::new(n, "v"))
-                .collect();
-            let found = sort_unique(&mut fields);
-            assert_eq!(found.is_some(), i < 8, "{name:?}");
+    fn sorting_is_byte_order_inline_and_spilled() {
+        // Every window of every size over the names, reversed, so that both representations
+        // sort inputs in many orders.
+        for size in 1..=TRICKY.len() {
+            for start in 0..=TRICKY.len() - size {
+                let window: Vec<&str> = TRICKY[start..start + size].iter().rev().copied().collect();
+                let mut expected = window.clone();
+                expected.sort_unstable();
+                assert_eq!(signed_names(&window), Ok(expected), "{window:?}");
+            }
         }
     }
 
     #[test]
-    fn by_name_is_byte_order() {
-        let names = [
-            "", "a", "a-b", "ab", "b", "UserId", "_x", "userId", "テ", "ｶ",
-        ];
-        for a in names {
-            for b in names {
-                assert_eq!(by_name(a, b), a.cmp(b), "{a:?} vs {b:?}");
+    fn a_repeated_name_is_found_in_either_representation() {
+        for size in [2, INLINE, INLINE + 1, TRICKY.len()] {
+            for (at, repeated) in TRICKY[..size].iter().enumerate() {
+                let mut names = TRICKY[..size].to_vec();
+                names.insert(at / 2, repeated);
+                assert_eq!(
+                    signed_names(&names),
+                    Err(Error::DuplicateName {
+                        name: (*repeated).into()
+                    }),
+                    "{names:?}"
+                );
             }
         }
+    }
+
+    #[test]
+    fn distinct_keys_order_names_as_str_does() {
+        for a in TRICKY {
+            for b in TRICKY {
+                let (ka, kb) = (prefix_key(a.as_bytes()), prefix_key(b.as_bytes()));
+                assert_eq!(ka & INDEX, 0, "{a:?}");
+                if ka != kb {
+                    assert_eq!(ka.cmp(&kb), a.cmp(b), "{a:?} vs {b:?}");
+                }
+            }
+        }
+        assert_eq!(prefix_key(b"abcdefgX"), prefix_key(b"abcdefgY"));
+        assert_eq!(prefix_key(b"userId"), u64::from_be_bytes(*b"userId\0\0"));
     }
 
     #[test]

@@ -92,6 +92,9 @@ pub fn canonical(data: &[u8]) {
         Ok(canonical) => canonical,
         Err(Error::DuplicateName { .. }) => {
             assert!(reference.is_none(), "duplicate reported, naive found none");
+            if let Ok(key) = SigningKey::new(secret) {
+                assert!(key.sign_fields(&fields, &settings).is_err());
+            }
             return;
         }
         Err(other) => panic!("unexpected error: {other}"),
@@ -103,6 +106,7 @@ pub fn canonical(data: &[u8]) {
     };
     let signature = key.sign(&canonical);
     assert_eq!(signature.to_string(), hex);
+    assert_eq!(key.sign_fields(&fields, &settings), Ok(signature));
     assert_eq!(key.verify(&canonical, &hex.to_ascii_lowercase()), Ok(()));
     assert_eq!(key.verify(&canonical, &hex.to_ascii_uppercase()), Ok(()));
     // Any text at all, as a claimed signature: an error or a verdict, never a panic.

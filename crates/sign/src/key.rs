@@ -9,7 +9,8 @@ use md5::digest::core_api::{Block, Buffer, FixedOutputCore, UpdateCore};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::{Canonical, Error, SecretSuffix, Signature};
+use crate::canonical::key_index;
+use crate::{Canonical, Error, Field, SecretSuffix, Settings, Signature};
 
 /// The app secret that salts every signature.
 ///
@@ -56,8 +57,9 @@ impl SigningKey {
 
     /// Signs the canonical text: MD5 over the text, then the secret as the settings say.
     ///
-    /// The text is streamed into the hasher through a small stack buffer; no joined `String` is
-    /// built and nothing is allocated.
+    /// No joined `String` is built and nothing is allocated. A text of up to 192 bytes (every
+    /// request and callback of the KYC API) is laid out in a stack buffer with inline copies and
+    /// hashed from there; a longer one is streamed into the hasher a block at a time.
     ///
     /// # Examples
     ///
@@ -72,27 +74,44 @@ impl SigningKey {
     /// ```
     #[must_use]
     pub fn sign(&self, canonical: &Canonical<'_>) -> Signature {
-        let settings = canonical.settings();
-        let mut sink = HashSink::new();
-        canonical
-            .stream(|separator, name, value| {
-                if !separator.is_empty() {
-                    sink.write(separator.as_bytes());
-                }
-                sink.write(name.as_bytes());
-                sink.write(b"=");
-                sink.write(value.as_bytes());
-                Ok::<(), Infallible>(())
-            })
-            .unwrap_or_else(|never| match never {});
-        let digest = match &settings.secret_suffix {
-            SecretSuffix::Append => sink.finish(&self.secret, b""),
-            SecretSuffix::Wrapped { prefix, suffix } => {
-                sink.write(prefix.as_bytes());
-                sink.finish(&self.secret, suffix.as_bytes())
-            }
-        };
-        Signature::from_digest(digest, settings.hex_case)
+        let digest = self
+            .digest_short(canonical)
+            .unwrap_or_else(|| self.digest_streamed(canonical));
+        Signature::from_digest(digest, canonical.settings().hex_case)
+    }
+
+    /// Signs `fields` by the rule in `settings`: [`Canonical::new`] then [`SigningKey::sign`],
+    /// in one step. It is the faster way to sign when the canonical text is not wanted for
+    /// anything else: the sorted field list is built where it is hashed, not returned.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DuplicateName`], as [`Canonical::new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_sign::{Settings, SigningKey};
+    ///
+    /// let key = SigningKey::new("TEST_SECRET_DO_NOT_USE")?;
+    /// let fields = [("ab", "3"), ("a-b", "2"), ("a", "1"), ("sign", "ignored")];
+    /// let signature = key.sign_fields(&fields, &Settings::default())?;
+    /// assert_eq!(signature.to_string(), "9291a402a1f21baf44e580463ac53d7a");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sign_fields<'a, I>(&self, fields: I, settings: &'a Settings) -> Result<Signature, Error>
+    where
+        I: IntoIterator,
+        I::Item: Into<Field<'a>>,
+    {
+        let mut canonical = Canonical::empty(settings);
+        canonical.fill(fields)?;
+        // The same as `sign`, spelled out so that the short path is compiled into this function
+        // with the filling: measured a few per cent faster than a call to `sign`.
+        let digest = self
+            .digest_short(&canonical)
+            .unwrap_or_else(|| self.digest_streamed(&canonical));
+        Ok(Signature::from_digest(digest, settings.hex_case))
     }
 
     /// Checks `provided` (hex, either case) against the signature of `canonical`, in constant
@@ -125,6 +144,139 @@ impl SigningKey {
             Err(Error::Mismatch)
         }
     }
+}
+
+impl SigningKey {
+    /// The digest of a text that fits [`SHORT`] bytes, `None` for any other.
+    ///
+    /// The text is laid out in one stack buffer with inline copies (no call into `memcpy` for
+    /// its short pieces), its whole blocks are compressed, and the rest goes with the secret to
+    /// md-5's own buffer, as a plain `Md5::update` would put it there.
+    #[inline]
+    fn digest_short(&self, canonical: &Canonical<'_>) -> Option<[u8; 16]> {
+        let (order, fields) = canonical.inline()?;
+        let settings = canonical.settings();
+        let separator = settings.pair_separator.as_bytes();
+        let (prefix, suffix) = match &settings.secret_suffix {
+            SecretSuffix::Append => (&[][..], &[][..]),
+            SecretSuffix::Wrapped { prefix, suffix } => (prefix.as_bytes(), suffix.as_bytes()),
+        };
+        // Room for the prefix is kept from the start, so that it cannot overflow at the end.
+        let room = SHORT.checked_sub(prefix.len())?;
+        let mut text = [0_u8; SHORT];
+        let mut at = 0;
+        for (n, key) in order.iter().enumerate() {
+            let field = &fields[key_index(*key)];
+            let (name, value) = (field.name().as_bytes(), field.value().as_bytes());
+            let separator = if n == 0 { &[][..] } else { separator };
+            if at + separator.len() + name.len() + 1 + value.len() > room {
+                return None;
+            }
+            if !separator.is_empty() {
+                at = put(&mut text, at, separator);
+            }
+            at = put(&mut text, at, name);
+            text[at] = b'=';
+            at = put(&mut text, at + 1, value);
+        }
+        at = put(&mut text, at, prefix);
+        // Measured, both: compressing once the text is whole is faster than compressing each
+        // block as soon as it fills, and filling md-5's buffer with the tail first is faster
+        // than after.
+        let whole = at - at % HashSink::BLOCK;
+        let buffer = Buffer::<Md5Core>::new(&text[whole..at]);
+        let mut core = Md5Core::default();
+        for block in text[..whole].chunks_exact(HashSink::BLOCK) {
+            core.update_blocks(std::slice::from_ref(Block::<Md5Core>::from_slice(block)));
+        }
+        Some(finish(core, buffer, &self.secret, suffix))
+    }
+
+    /// The digest of any text, streamed into the hasher a block at a time.
+    #[inline(never)]
+    fn digest_streamed(&self, canonical: &Canonical<'_>) -> [u8; 16] {
+        let mut sink = HashSink::new();
+        canonical
+            .stream(|separator, name, value| {
+                if !separator.is_empty() {
+                    sink.write(separator.as_bytes());
+                }
+                sink.write(name.as_bytes());
+                sink.write(b"=");
+                sink.write(value.as_bytes());
+                Ok::<(), Infallible>(())
+            })
+            .unwrap_or_else(|never| match never {});
+        match &canonical.settings().secret_suffix {
+            SecretSuffix::Append => sink.finish(&self.secret, b""),
+            SecretSuffix::Wrapped { prefix, suffix } => {
+                sink.write(prefix.as_bytes());
+                sink.finish(&self.secret, suffix.as_bytes())
+            }
+        }
+    }
+}
+
+/// The longest text (fields, separators and the secret's prefix) [`SigningKey::digest_short`]
+/// takes: three MD5 blocks, room for every request and callback of the KYC API.
+const SHORT: usize = 192;
+
+/// Copies `bytes` into `text` at `at` and returns where they end, without a call into `memcpy`
+/// for the short pieces a signed text is made of: two overlapping fixed-size copies cover any
+/// length from the size to twice the size.
+#[inline(always)]
+fn put(text: &mut [u8; SHORT], at: usize, bytes: &[u8]) -> usize {
+    let end = at + bytes.len();
+    let to = &mut text[at..end];
+    let n = bytes.len();
+    if n >= 8 {
+        if n <= 16 {
+            copy_ends::<8>(to, bytes);
+        } else if n <= 32 {
+            copy_ends::<16>(to, bytes);
+        } else if n <= 64 {
+            copy_ends::<32>(to, bytes);
+        } else {
+            to.copy_from_slice(bytes);
+        }
+    } else if n >= 4 {
+        copy_ends::<4>(to, bytes);
+    } else if n > 0 {
+        to[0] = bytes[0];
+        to[n / 2] = bytes[n / 2];
+        to[n - 1] = bytes[n - 1];
+    }
+    end
+}
+
+/// Copies the first and the last `N` bytes of `from` (of the same length as `to`, between `N`
+/// and `2 * N`): together they are all of it.
+#[inline(always)]
+fn copy_ends<const N: usize>(to: &mut [u8], from: &[u8]) {
+    if let (Some(to), Some(from)) = (to.first_chunk_mut::<N>(), from.first_chunk::<N>()) {
+        *to = *from;
+    }
+    if let (Some(to), Some(from)) = (to.last_chunk_mut::<N>(), from.last_chunk::<N>()) {
+        *to = *from;
+    }
+}
+
+/// Hashes `secret` then `suffix` after what `core` compressed and `buffer` holds, and returns
+/// the digest. The secret goes to md-5's own buffer, as a plain `Md5::update` would put it.
+#[inline(always)]
+fn finish(
+    mut core: Md5Core,
+    mut buffer: Buffer<Md5Core>,
+    secret: &[u8],
+    suffix: &[u8],
+) -> [u8; 16] {
+    buffer.digest_blocks(secret, |blocks| core.update_blocks(blocks));
+    if !suffix.is_empty() {
+        buffer.digest_blocks(suffix, |blocks| core.update_blocks(blocks));
+    }
+    let mut digest = Output::<Md5Core>::default();
+    core.finalize_fixed_core(&mut buffer, &mut digest);
+    digest.into()
 }
 
 impl fmt::Debug for SigningKey {
@@ -184,16 +336,9 @@ impl HashSink {
     }
 
     /// Hashes `secret` then `suffix` after what was written, and returns the digest.
-    fn finish(mut self, secret: &[u8], suffix: &[u8]) -> [u8; 16] {
-        let mut buffer = Buffer::<Md5Core>::new(&self.block[..self.len]);
-        let core = &mut self.core;
-        buffer.digest_blocks(secret, |blocks| core.update_blocks(blocks));
-        if !suffix.is_empty() {
-            buffer.digest_blocks(suffix, |blocks| core.update_blocks(blocks));
-        }
-        let mut digest = Output::<Md5Core>::default();
-        self.core.finalize_fixed_core(&mut buffer, &mut digest);
-        digest.into()
+    fn finish(self, secret: &[u8], suffix: &[u8]) -> [u8; 16] {
+        let buffer = Buffer::<Md5Core>::new(&self.block[..self.len]);
+        finish(self.core, buffer, secret, suffix)
     }
 }
 
@@ -224,6 +369,74 @@ mod tests {
                 "split {split}"
             );
         }
+    }
+
+    #[test]
+    fn put_copies_every_length_at_every_offset() {
+        let source: Vec<u8> = (1..=100).collect();
+        for len in 0..=100 {
+            for at in [0, 1, 7, 63, 64, SHORT - len] {
+                let mut text = [0_u8; SHORT];
+                let end = put(&mut text, at, &source[..len]);
+                assert_eq!(end, at + len);
+                assert_eq!(&text[at..end], &source[..len], "{len} bytes at {at}");
+                assert!(text[..at].iter().chain(&text[end..]).all(|b| *b == 0));
+            }
+        }
+    }
+
+    /// Texts on both sides of the short path's limit, with every way of appending the secret:
+    /// the short path answers exactly when the text fits, and agrees with the streamed one.
+    #[test]
+    fn short_and_streamed_paths_agree_around_the_limit() {
+        let key = SigningKey::new("k3y").unwrap();
+        let wrapped = SecretSuffix::template("&key={secret}&end").unwrap();
+        // The bytes that count against the limit besides "a=", "b=" and the value: the
+        // separator, or the secret's prefix.
+        for (settings, extra, prefix) in [
+            (Settings::default(), 0, 0),
+            (Settings::default().with_pair_separator("&"), 1, 0),
+            (Settings::default().with_secret_suffix(wrapped), 5, 5),
+        ] {
+            for len in SHORT - 40..=SHORT + 2 {
+                let value = "v".repeat(len - 4 - extra);
+                let fields = [("b", value.as_str()), ("a", "")];
+                let settings = settings
+                    .clone()
+                    .with_empty_values(crate::EmptyValues::Include);
+                let canonical = Canonical::new(&fields, &settings).unwrap();
+                let short = key.digest_short(&canonical);
+                assert_eq!(short.is_some(), len <= SHORT, "{len}");
+                let streamed = key.digest_streamed(&canonical);
+                if let Some(short) = short {
+                    assert_eq!(short, streamed, "{len}");
+                }
+                let salted = match &settings.secret_suffix {
+                    SecretSuffix::Append => format!("{canonical}k3y"),
+                    SecretSuffix::Wrapped { prefix, suffix } => {
+                        format!("{canonical}{prefix}k3y{suffix}")
+                    }
+                };
+                assert_eq!(canonical.to_string().len() + prefix, len);
+                assert_eq!(streamed, <[u8; 16]>::from(Md5::digest(&salted)), "{len}");
+            }
+        }
+    }
+
+    #[test]
+    fn sign_fields_is_canonical_then_sign() {
+        let key = SigningKey::new("k3y").unwrap();
+        let settings = Settings::default();
+        let fields = [("b", "2"), ("sign", "x"), ("a", "1"), ("c", "")];
+        let canonical = Canonical::new(&fields, &settings).unwrap();
+        assert_eq!(
+            key.sign_fields(&fields, &settings),
+            Ok(key.sign(&canonical))
+        );
+        assert_eq!(
+            key.sign_fields(&[("a", "1"), ("a", "2")], &settings),
+            Err(Error::DuplicateName { name: "a".into() })
+        );
     }
 
     #[test]

@@ -54,7 +54,31 @@ proptest! {
         let (text, hex) = naive(&fields, &secret, &settings).expect("names are distinct");
         let canonical = Canonical::new(&fields, &settings).expect("names are distinct");
         prop_assert_eq!(canonical.to_string(), text);
-        prop_assert_eq!(SigningKey::new(secret.as_str()).unwrap().sign(&canonical).to_string(), hex);
+        let key = SigningKey::new(secret.as_str()).unwrap();
+        prop_assert_eq!(&key.sign(&canonical).to_string(), &hex);
+        prop_assert_eq!(key.sign_fields(&fields, &settings).unwrap().to_string(), hex);
+    }
+
+    /// Names from a three-letter alphabet, repeats allowed: long shared prefixes (the sort's
+    /// seven-byte keys tie), zero bytes, and duplicates, in both representations.
+    #[test]
+    fn close_names_sort_and_repeat_as_the_naive_reference_says(
+        fields in prop::collection::vec(("[ab\u{0}]{0,10}", "[xy]{0,3}"), 0..10),
+        settings in settings(),
+    ) {
+        let key = SigningKey::new("k").unwrap();
+        match naive(&fields, "k", &settings) {
+            Some((text, hex)) => {
+                let canonical = Canonical::new(&fields, &settings).expect("names are distinct");
+                prop_assert_eq!(canonical.to_string(), text);
+                prop_assert_eq!(&key.sign(&canonical).to_string(), &hex);
+                prop_assert_eq!(key.sign_fields(&fields, &settings).unwrap().to_string(), hex);
+            }
+            None => {
+                prop_assert!(Canonical::new(&fields, &settings).is_err());
+                prop_assert!(key.sign_fields(&fields, &settings).is_err());
+            }
+        }
     }
 
     #[test]

@@ -115,6 +115,15 @@ fn stage_2_signature() {
             "{}: signature",
             case.name
         );
+        let signature = key
+            .sign_fields(&case.fields, &case.settings)
+            .expect("stage 1 passed");
+        assert_eq!(
+            signature.to_string(),
+            case.signature,
+            "{}: sign_fields",
+            case.name
+        );
     }
 }
 
