@@ -17,7 +17,8 @@ use tokio::runtime::Runtime;
 
 /// Median seconds per call of each contender, measured in interleaved batches.
 ///
-/// Each round runs every contender once, in turn, for `calls` calls (`run(calls)` makes them);
+/// Each round runs every contender once, in turn, for `calls` calls (`run(calls)` makes them),
+/// starting with a different contender each round so that none always follows the same one;
 /// the median over `rounds` rounds is taken per contender. Interleaving exposes all of them to
 /// the same machine load, so their ratios move much less than separate measurements do on a
 /// shared, noisy machine.
@@ -25,14 +26,15 @@ use tokio::runtime::Runtime;
 pub fn interleaved<const N: usize>(
     rounds: usize,
     calls: u32,
-    mut contenders: [&mut dyn FnMut(u32); N],
+    contenders: [&mut dyn FnMut(u32); N],
 ) -> [f64; N] {
     let mut seconds: [Vec<f64>; N] = std::array::from_fn(|_| Vec::with_capacity(rounds));
-    for _ in 0..rounds {
-        for (run, times) in contenders.iter_mut().zip(&mut seconds) {
+    for round in 0..rounds {
+        for turn in 0..N {
+            let which = (round + turn) % N;
             let start = std::time::Instant::now();
-            run(calls);
-            times.push(start.elapsed().as_secs_f64() / f64::from(calls));
+            contenders[which](calls);
+            seconds[which].push(start.elapsed().as_secs_f64() / f64::from(calls));
         }
     }
     seconds.map(|mut times| {

@@ -49,7 +49,7 @@
 //! `String`. Names are sorted through integer keys made of their first seven bytes; a text of
 //! up to 192 bytes is laid out in a stack buffer with inline copies and hashed from there, a
 //! longer one is streamed into the hasher a block at a time. Signing the KYC 2.0 example request
-//! with [`SigningKey::sign_fields`] takes about 1.14 times as long as MD5 alone takes over the
+//! with [`SigningKey::sign_fields`] takes 1.11 to 1.15 times as long as MD5 alone takes over the
 //! same bytes already joined (`benches/README.md` in the repository has the figures).
 //!
 //! # Crate features
