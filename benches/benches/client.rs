@@ -173,7 +173,7 @@ fn apply(c: &mut Criterion) {
         };
         let (mut ceiling, mut ours, mut reqwest) = (round(0), round(1), round(2));
         let seconds = kyc_benches::interleaved(21, calls, [&mut ceiling, &mut ours, &mut reqwest]);
-        let rps = seconds.map(|per_round| n as f64 / per_round);
+        let rps = seconds.map(|per_call| n as f64 / per_call); // a call is n requests at once
         interleaved.push((n, rps));
     }
     let _ = INTERLEAVED.set(interleaved);
