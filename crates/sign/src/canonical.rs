@@ -410,13 +410,7 @@ impl<'a> Storage<'a> {
     #[inline]
     fn sort_unique(&mut self) -> Option<&'a str> {
         match self {
-            Self::Inline { len, fields, order } => {
-                if sort_prefixes(order, *len) {
-                    sort_keys(&mut order[..*len], fields)
-                } else {
-                    None
-                }
-            }
+            Self::Inline { len, fields, order } => sort_keys(&mut order[..*len], fields),
             Self::Heap(vec) => {
                 vec.sort_unstable_by(|a, b| a.name.cmp(b.name));
                 vec.windows(2)
@@ -548,22 +542,12 @@ fn prefix_key(name: &[u8]) -> u64 {
     bytes & !INDEX
 }
 
-/// Puts the first `len` keys in ascending order, and tells whether two of them share a prefix
-/// (then [`sort_keys`] must order those by their whole names). Keys are distinct, their low byte
-/// being the field's index, and keys that share a prefix end up next to each other.
-#[inline]
-fn sort_prefixes(order: &mut [u64; INLINE], len: usize) -> bool {
-    let order = &mut order[..len.min(INLINE)];
-    for i in 1..order.len() {
-        let key = order[i];
-        let mut j = i;
-        while j > 0 && order[j - 1] > key {
-            order[j] = order[j - 1];
-            j -= 1;
-        }
-        order[j] = key;
-    }
-    order.windows(2).any(|pair| (pair[0] ^ pair[1]) <= INDEX)
+/// The order of two names whose keys tie, out of line: rare, and its call into `memcmp` would
+/// otherwise make the sorting loop keep its state on the stack.
+#[cold]
+#[inline(never)]
+fn by_whole_name(fields: &[Field<'_>; INLINE], a: u64, b: u64) -> std::cmp::Ordering {
+    fields[key_index(a)].name.cmp(fields[key_index(b)].name)
 }
 
 /// Insertion-sorts `order` (keys into `fields`) by name and returns a name that occurs twice.
@@ -578,10 +562,7 @@ fn sort_keys<'a>(order: &mut [u64], fields: &[Field<'a>; INLINE]) -> Option<&'a 
         while j > 0 {
             let previous = order[j - 1];
             let ordering = match (previous | INDEX).cmp(&(key | INDEX)) {
-                std::cmp::Ordering::Equal => {
-                    let name = fields[key_index(key)].name;
-                    fields[key_index(previous)].name.cmp(name)
-                }
+                std::cmp::Ordering::Equal => by_whole_name(fields, previous, key),
                 decided => decided,
             };
             match ordering {
