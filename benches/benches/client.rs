@@ -16,15 +16,12 @@ use std::sync::OnceLock;
 
 use criterion::{Criterion, Throughput};
 use futures_util::future::join_all;
-use kyc_benches::{Ceiling, MERCHANT, SECRET, start_server};
+use kyc_benches::{CALLBACK_URL, Ceiling, FURIGANA, MERCHANT, SECRET, USER_ID, start_server};
 use kyc_client::types::{Application, ApplyResponse, CallbackUrl, Furigana, UserId};
 use kyc_client::{Client, Clock, Environment, Proxy, SystemClock};
 use kyc_sign::{Canonical, Settings, SigningKey};
 use tokio::runtime::Runtime;
 
-const USER: &str = "abc_100008";
-const CALLBACK: &str = "https://merchant.example.com/api/kyc/callback";
-const FURIGANA: &str = "テスト014";
 const CONCURRENCY: [usize; 2] = [1, 16];
 
 /// Requests per second of the interleaved batches, by concurrency: ceiling, kyc-client, reqwest.
@@ -52,8 +49,8 @@ impl Contenders {
             .build()
             .expect("client");
         let application = Application::new(
-            UserId::new(USER).expect("valid"),
-            CallbackUrl::new(CALLBACK).expect("valid"),
+            UserId::new(USER_ID).expect("valid"),
+            CallbackUrl::new(CALLBACK_URL).expect("valid"),
             Furigana::new(FURIGANA).expect("valid"),
         );
         let key = SigningKey::new(SECRET).expect("not empty");
@@ -92,8 +89,8 @@ impl Contenders {
     async fn reqwest(&self) {
         let timestamp = SystemClock.now().to_string();
         let fields = [
-            ("userId", USER),
-            ("callBackUrl", CALLBACK),
+            ("userId", USER_ID),
+            ("callBackUrl", CALLBACK_URL),
             ("usernameFurigana", FURIGANA),
             ("timestamp", timestamp.as_str()),
         ];

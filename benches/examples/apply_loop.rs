@@ -3,7 +3,9 @@
 
 #![allow(clippy::print_stdout)] // a profiling harness reports to its terminal
 
-use kyc_benches::{Ceiling, KYC2_FORM, MERCHANT, SECRET, start_server};
+use kyc_benches::{
+    CALLBACK_URL, Ceiling, FURIGANA, KYC2_FORM, MERCHANT, SECRET, USER_ID, start_server,
+};
 use kyc_client::types::{Application, CallbackUrl, Furigana, UserId};
 use kyc_client::{Client, Environment, Proxy};
 use kyc_transport::Transport;
@@ -43,9 +45,9 @@ fn main() {
         .build()
         .expect("client");
     let application = Application::new(
-        UserId::new("abc_100008").expect("valid"),
-        CallbackUrl::new("https://merchant.example.com/api/kyc/callback").expect("valid"),
-        Furigana::new("テスト014").expect("valid"),
+        UserId::new(USER_ID).expect("valid"),
+        CallbackUrl::new(CALLBACK_URL).expect("valid"),
+        Furigana::new(FURIGANA).expect("valid"),
     );
     let merchant = http::HeaderValue::from_static(MERCHANT);
     println!(

@@ -49,29 +49,35 @@ pub const MERCHANT: &str = "1027749636";
 /// The app secret of the shared test vectors.
 pub const SECRET: &str = "TEST_SECRET_DO_NOT_USE";
 
+/// The 2.0 example request's user id.
+pub const USER_ID: &str = "abc_100008";
+
+/// The 2.0 example request's callback URL.
+pub const CALLBACK_URL: &str = "https://merchant.example.com/api/kyc/callback";
+
+/// The 2.0 example request's name in katakana.
+pub const FURIGANA: &str = "テスト014";
+
+const TIMESTAMP: &str = "1774925553256";
+const SIGN: &str = "aa3d61235fb4b1f13e44c95b98d3fff1";
+
 /// The KYC 2.0 apply request's fields in the order the provider's curl example lists them,
 /// `sign` among them (the signer must skip it).
 pub const SIGN_EXAMPLE: [(&str, &str); 5] = [
-    ("userId", "abc_100008"),
-    (
-        "callBackUrl",
-        "https://merchant.example.com/api/kyc/callback",
-    ),
-    ("usernameFurigana", "テスト014"),
-    ("sign", "aa3d61235fb4b1f13e44c95b98d3fff1"),
-    ("timestamp", "1774925553256"),
+    ("userId", USER_ID),
+    ("callBackUrl", CALLBACK_URL),
+    ("usernameFurigana", FURIGANA),
+    ("sign", SIGN),
+    ("timestamp", TIMESTAMP),
 ];
 
 /// The KYC 2.0 apply request as a form sends it: the signed fields, then `sign`.
 pub const KYC2_FORM: [(&str, &str); 5] = [
-    ("userId", "abc_100008"),
-    (
-        "callBackUrl",
-        "https://merchant.example.com/api/kyc/callback",
-    ),
-    ("usernameFurigana", "テスト014"),
-    ("timestamp", "1774925553256"),
-    ("sign", "aa3d61235fb4b1f13e44c95b98d3fff1"),
+    ("userId", USER_ID),
+    ("callBackUrl", CALLBACK_URL),
+    ("usernameFurigana", FURIGANA),
+    ("timestamp", TIMESTAMP),
+    ("sign", SIGN),
 ];
 
 /// The provider's answer to an accepted application, as the bench server sends it.
