@@ -125,13 +125,7 @@ async fn rejected_has_a_fail_reason_and_review_and_pending_stay() {
 #[tokio::test]
 async fn background_reviewer_moves_reviews_without_tick() {
     let clock = kyc_sandbox::ManualClock::new(NOW);
-    let running = builder(&clock)
-        .review_tick(Duration::from_millis(5))
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).review_tick(Duration::from_millis(5))).await;
     apply(&running, "u-bg", CALLBACK).await;
     clock.advance(Duration::from_secs(3));
     tokio::time::timeout(Duration::from_secs(10), async {
@@ -282,13 +276,10 @@ async fn concurrent_applications_are_all_recorded() {
 #[tokio::test]
 async fn shutdown_lets_an_answer_in_progress_finish_then_refuses_connections() {
     let clock = kyc_sandbox::ManualClock::new(NOW);
-    let running = builder(&clock)
-        .slow_delay(Duration::from_secs(200)) // 200 ms at the tests' time scale
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(
+        builder(&clock).slow_delay(Duration::from_secs(200)), // 200 ms at the tests' time scale
+    )
+    .await;
     let addr = running.local_addr();
     let request = request(
         &running,

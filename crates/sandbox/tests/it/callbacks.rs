@@ -120,13 +120,7 @@ async fn retries_until_a_plain_ok() {
 async fn gives_up_after_the_providers_eight_retries() {
     let clock = ManualClock::new(NOW);
     // 3 h becomes 108 ms: the whole schedule runs in well under a second.
-    let running = builder(&clock)
-        .time_scale(0.00001)
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).time_scale(0.00001)).await;
     let receiver = receiver(vec![(503, "busy")]).await;
     apply(&running, "giveup-cb4", &receiver.url).await;
     clock.advance(Duration::from_secs(3));
@@ -178,13 +172,7 @@ async fn unreachable_and_https_receivers_are_logged() {
 #[tokio::test]
 async fn a_receiver_slower_than_the_callback_timeout_is_retried() {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .callback_timeout(Duration::from_millis(100))
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).callback_timeout(Duration::from_millis(100))).await;
     // Accepts connections and never answers.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/cb", silent.local_addr().unwrap());

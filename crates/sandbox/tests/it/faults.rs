@@ -111,13 +111,10 @@ async fn faults_chain_in_order() {
 #[tokio::test]
 async fn slow_answers_after_the_scaled_delay() {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .slow_delay(Duration::from_secs(1000)) // 1 s at the tests' time scale of 0.001
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(
+        builder(&clock).slow_delay(Duration::from_secs(1000)), // 1 s at the tests' time scale of 0.001
+    )
+    .await;
     let started = tokio::time::Instant::now();
     assert_eq!(apply(&running, "slowx1-u4", CALLBACK).await.code(), "0000");
     assert!(started.elapsed() >= Duration::from_millis(1000));

@@ -165,13 +165,7 @@ async fn a_body_cut_short_by_the_client_does_not_hurt_the_server() {
 #[tokio::test]
 async fn slow_headers_are_cut_off() {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .header_read_timeout(Duration::from_millis(200))
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).header_read_timeout(Duration::from_millis(200))).await;
     // Half a request line, then nothing: the server must close (or refuse) by itself.
     let started = tokio::time::Instant::now();
     let answer = raw(

@@ -33,13 +33,7 @@ fn connector(pem: &str, alpn: &[u8]) -> TlsConnector {
 #[tokio::test]
 async fn https_serves_http1_and_http2_with_the_generated_certificate() {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .https(true)
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).https(true)).await;
     assert!(running.base_url().starts_with("https://127.0.0.1:"));
     let pem = running.certificate_pem().unwrap().to_owned();
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
@@ -103,13 +97,7 @@ async fn https_serves_http1_and_http2_with_the_generated_certificate() {
 #[tokio::test]
 async fn a_client_that_does_not_trust_the_certificate_is_refused() {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .https(true)
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).https(true)).await;
     // Another sandbox's certificate is a different self-signed root.
     let other = builder(&clock).https(true).build().unwrap();
     let result = connector(other.certificate_pem().unwrap(), b"http/1.1")

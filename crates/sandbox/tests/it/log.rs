@@ -59,14 +59,7 @@ async fn log_over_http_shows_requests_and_callbacks_without_personal_data() {
 #[tokio::test]
 async fn log_is_bounded_and_can_be_turned_off() {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .log_capacity(3)
-        .log_endpoint(false)
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).log_capacity(3).log_endpoint(false)).await;
     for i in 0..5 {
         status(&running, &format!("u{i}")).await;
     }

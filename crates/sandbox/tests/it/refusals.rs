@@ -215,13 +215,7 @@ async fn s104_missing_field() {
 #[tokio::test]
 async fn s105_invalid_field() {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .require_https_callbacks(true)
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).require_https_callbacks(true)).await;
     let now = ts();
     for (user, url) in [
         ("has space", "https://m.example/cb"),
@@ -301,13 +295,7 @@ async fn s107_stale_or_future_timestamp() {
 #[tokio::test]
 async fn s107_window_is_configurable() {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .freshness_window(Duration::from_secs(1))
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).freshness_window(Duration::from_secs(1))).await;
     clock.advance(Duration::from_millis(1001));
     apply(&running, "u", CALLBACK)
         .await
@@ -385,13 +373,7 @@ async fn s110_chunked_body() {
 #[tokio::test]
 async fn s111_body_too_large() {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .max_body_bytes(512)
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).max_body_bytes(512)).await;
     let mut fields = apply_fields("u", CALLBACK, SECRET);
     fields.insert(0, ("padding".into(), "p".repeat(600)));
     apply_raw(&running, MERCHANT, &fields)
@@ -444,13 +426,7 @@ async fn s112_malformed_bodies() {
 #[tokio::test]
 async fn s113_too_many_fields() {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .max_fields(5)
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).max_fields(5)).await;
     let mut fields = apply_fields("u", CALLBACK, SECRET);
     fields.insert(0, ("extra".into(), "1".into()));
     apply_raw(&running, MERCHANT, &fields)
@@ -462,13 +438,7 @@ async fn s113_too_many_fields() {
 #[tokio::test]
 async fn s114_field_too_long() {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .max_field_bytes(64)
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).max_field_bytes(64)).await;
     let long_url = format!("https://m.example/{}", "a".repeat(64));
     apply_raw(&running, MERCHANT, &apply_fields("u", &long_url, SECRET))
         .await
@@ -521,13 +491,7 @@ async fn s117_wrong_method() {
 #[tokio::test]
 async fn s118_body_too_slow() {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .body_read_timeout(Duration::from_millis(200))
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock).body_read_timeout(Duration::from_millis(200))).await;
     let head = format!(
         "POST /japan/v1/vexora/kycStatusQuery HTTP/1.1\r\nHost: x\r\nmerchantNo: {MERCHANT}\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"userId\":"
     );

@@ -30,14 +30,10 @@ const APPLY_PATH: &str = "/japan/v1/vexora/kycApplyFor";
 /// A sandbox whose header and body read timeouts are short.
 async fn impatient() -> Running {
     let clock = ManualClock::new(NOW);
-    builder(&clock)
+    run(builder(&clock)
         .header_read_timeout(Duration::from_millis(300))
-        .body_read_timeout(Duration::from_millis(300))
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap()
+        .body_read_timeout(Duration::from_millis(300)))
+    .await
 }
 
 /// What a stalled or trickling client saw: every byte the server sent, and whether the server
@@ -277,13 +273,7 @@ async fn ten_megabyte_bodies_are_refused_without_a_crash() {
 
     // With the limit raised above 10 MB, the whole body is read and the parser refuses it.
     let clock = ManualClock::new(NOW);
-    let roomy = builder(&clock)
-        .max_body_bytes(16 * 1024 * 1024)
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let roomy = run(builder(&clock).max_body_bytes(16 * 1024 * 1024)).await;
     let huge_value = format!(
         "{{\"userId\":\"{}\",\"timestamp\":\"{NOW}\",\"sign\":\"{}\"}}",
         "u".repeat(TEN_MB),
@@ -849,12 +839,7 @@ async fn secrets_signatures_and_names_stay_out_of_logs_and_answers() {
     const NAME: &str = "ヤマダタロウ";
     let mut receiver = receiver(vec![(200, "OK")]).await;
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock)).await;
     let now = NOW.to_string();
     let form = |user: &str, furigana: &str| {
         signed(

@@ -40,13 +40,13 @@ pub(crate) fn builder(clock: &ManualClock) -> SandboxBuilder {
 
 pub(crate) async fn start() -> (Running, ManualClock) {
     let clock = ManualClock::new(NOW);
-    let running = builder(&clock)
-        .build()
-        .unwrap()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    let running = run(builder(&clock)).await;
     (running, clock)
+}
+
+/// Builds `builder` and starts it on a loopback port of its own.
+pub(crate) async fn run(builder: SandboxBuilder) -> Running {
+    builder.build().unwrap().start("127.0.0.1:0").await.unwrap()
 }
 
 pub(crate) fn sign(fields: &[(String, String)], secret: &str) -> String {
