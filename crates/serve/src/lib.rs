@@ -69,7 +69,7 @@
 //!
 //! # Crate features
 //!
-//! - `tls` (off by default): [`Server::tls`] serves HTTPS with a `tokio_rustls::TlsAcceptor`
+//! - `tls` (off by default): `Server::tls` serves HTTPS with a `tokio_rustls::TlsAcceptor`
 //!   the caller builds (certificates, ALPN, crypto provider are the caller's choice).
 
 #![forbid(unsafe_code)]
