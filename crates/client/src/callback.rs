@@ -3,7 +3,6 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,10 +11,8 @@ use bytes::Bytes;
 use http::{Method, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use kyc_sign::SigningKey;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 
 use crate::Client;
 
@@ -406,10 +403,19 @@ where
 /// service's [`header_read_timeout`](CallbackService::header_read_timeout) (10 s by default;
 /// slow or silent clients are cut off), and each request is served within its
 /// [`request_timeout`](CallbackService::request_timeout) (30 s by default, else `408`).
+/// Request heads over 64 KiB are refused, and an HTTP/2 connection may have 64 requests open
+/// at once. After `shutdown`, a connection still open a second past the request timeout is
+/// dropped.
+///
+/// The receiver never stops on an accept error: one connection's failure is skipped, and when
+/// the process runs out of file descriptors (a burst of callbacks, or idle connections held
+/// open by a client) it logs a warning, pauses briefly and accepts again once descriptors are
+/// freed. The accept loop is the one the sandbox uses (`kyc-serve`).
 ///
 /// # Errors
 ///
-/// An I/O error from accepting connections.
+/// None: accept errors are survived, and errors of one connection end that connection only.
+/// The `io::Result` is kept so that callers' `?` goes on compiling.
 ///
 /// # Examples
 ///
@@ -437,97 +443,24 @@ where
     F: Future<Output = Result<(), E>> + Send + 'static,
     E: fmt::Display + Send + 'static,
 {
-    let header_read_timeout = service.header_read_timeout;
     let request_timeout = service.request_timeout;
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
-    // HTTP/2 has no header read timeout: pings find dead peers instead.
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(header_read_timeout)
-        .keep_alive_timeout(header_read_timeout);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer): (_, SocketAddr) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(err) if is_transient(&err) => continue,
-                Err(err) => return Err(err),
-            },
-            () = &mut shutdown => break,
-        };
+    let server = kyc_serve::Server::new()
+        .header_read_timeout(service.header_read_timeout)
+        // Every exchange ends within the request timeout (with `408` at worst); the second on
+        // top lets that answer be written.
+        .shutdown_grace(request_timeout.saturating_add(Duration::from_secs(1)));
+    let timed = hyper::service::service_fn(move |request| {
         let service = service.clone();
-        let first_request = Arc::new(Notify::new());
-        let seen = Arc::clone(&first_request);
-        let connection = builder
-            .serve_connection(
-                TokioIo::new(stream),
-                hyper::service::service_fn(move |request| {
-                    seen.notify_one();
-                    let service = service.clone();
-                    async move {
-                        match tokio::time::timeout(request_timeout, service.handle(request)).await {
-                            Ok(response) => Ok::<_, Infallible>(response),
-                            Err(_) => Ok(http::Response::builder()
-                                .status(StatusCode::REQUEST_TIMEOUT)
-                                .body(Full::new(Bytes::from_static(b"timed out")))
-                                .expect("static response")),
-                        }
-                    }
-                }),
-            )
-            .into_owned();
-        let connection = graceful.watch(connection);
-        // Regression: a connection that sent nothing, or half an HTTP/2 preface, was held
-        // forever (hyper's header read timeout starts only after protocol detection).
-        tokio::spawn(async move {
-            match first_request_within(header_read_timeout, &first_request, connection).await {
-                None => tracing::debug!(%peer, "callback connection sent no request in time"),
-                Some(Err(err)) => {
-                    tracing::debug!(%peer, error = %err, "callback connection ended with an error");
-                }
-                Some(Ok(())) => {}
-            }
-        });
-    }
-    graceful.shutdown().await;
-    Ok(())
-}
-
-/// Drives `connection`, dropping it (closing the socket) unless a first request begins within
-/// `deadline`; `None` when it was dropped.
-///
-/// hyper's HTTP/1 header read timeout only starts once the protocol is detected: before that,
-/// the auto builder waits without a limit for the first bytes (to tell HTTP/1 from an HTTP/2
-/// preface), so a client that connects and sends nothing, or half a preface, would otherwise
-/// hold the connection, a task and a file descriptor forever.
-async fn first_request_within<F: Future>(
-    deadline: Duration,
-    first_request: &Notify,
-    connection: F,
-) -> Option<F::Output> {
-    tokio::pin!(connection);
-    tokio::select! {
-        output = &mut connection => return Some(output),
-        started = tokio::time::timeout(deadline, first_request.notified()) => {
-            if started.is_err() {
-                return None;
+        async move {
+            match tokio::time::timeout(request_timeout, service.handle(request)).await {
+                Ok(response) => Ok::<_, Infallible>(response),
+                Err(_) => Ok(http::Response::builder()
+                    .status(StatusCode::REQUEST_TIMEOUT)
+                    .body(Full::new(Bytes::from_static(b"timed out")))
+                    .expect("static response")),
             }
         }
-    }
-    Some(connection.await)
-}
-
-/// Accept errors that concern one connection, not the listener.
-fn is_transient(err: &std::io::Error) -> bool {
-    use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted};
-    matches!(
-        err.kind(),
-        ConnectionAborted | ConnectionReset | Interrupted
-    )
+    });
+    server.serve(listener, timed, shutdown).await;
+    Ok(())
 }

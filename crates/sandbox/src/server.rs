@@ -3,16 +3,12 @@
 use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
@@ -27,6 +23,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Headers larger than this are refused by the HTTP layer (hyper's minimum is 8 KiB).
 const MAX_HEADER_BUFFER: usize = 64 * 1024;
+
+/// HTTP/2 streams one connection may have open at once: bounds the work one client can queue.
+const MAX_STREAMS: u32 = 64;
 
 impl Sandbox {
     /// Listens on `addr` (`127.0.0.1:0` picks a free port) and serves in the background of the
@@ -355,105 +354,24 @@ fn display_addr(addr: SocketAddr) -> String {
     SocketAddr::new(ip, addr.port()).to_string()
 }
 
+/// Serves the engine on `listener` until `shutdown` turns true, through the accept loop the
+/// callback receiver of `kyc-client` uses too (`kyc-serve`): its deadline for the first request
+/// bounds the TLS handshake as well, and accept errors never stop it.
 async fn serve(listener: TcpListener, engine: Arc<Engine>, mut shutdown: watch::Receiver<bool>) {
     let config = Arc::clone(&engine.config);
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
+    let mut server = kyc_serve::Server::new()
         .header_read_timeout(config.header_read_timeout)
-        .max_buf_size(MAX_HEADER_BUFFER);
-    // HTTP/2 has no header read timeout; pings find dead peers and a stream cap bounds the work
-    // one connection can queue.
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(config.header_read_timeout)
-        .keep_alive_timeout(config.header_read_timeout)
-        .max_concurrent_streams(64)
-        .max_header_list_size(u32::try_from(MAX_HEADER_BUFFER).unwrap_or(u32::MAX));
-    let builder = Arc::new(builder);
-    let acceptor = config
-        .tls
-        .as_ref()
-        .map(|tls| TlsAcceptor::from(Arc::clone(&tls.server_config)));
-    let graceful = GracefulShutdown::new();
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = shutdown.wait_for(|stopped| *stopped) => break,
-        };
-        let stream = match accepted {
-            Ok((stream, _peer)) => stream,
-            Err(error) => {
-                // Out of file descriptors and the like: back off briefly instead of spinning.
-                tracing::warn!(%error, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let engine = Arc::clone(&engine);
-        let builder = Arc::clone(&builder);
-        let watcher = graceful.watcher();
-        let acceptor = acceptor.clone();
-        let handshake_timeout = config.header_read_timeout;
-        tokio::spawn(async move {
-            // hyper's header read timeout starts once HTTP/1 is detected; a client that sends
-            // nothing, or half an HTTP/2 preface, would hold the connection forever. The first
-            // request must therefore begin within the header read timeout.
-            let first_request = Arc::new(Notify::new());
-            let seen = Arc::clone(&first_request);
-            let service = service_fn(move |request| {
-                seen.notify_one();
-                service::handle(Arc::clone(&engine), request)
-            });
-            let deadline = handshake_timeout;
-            let result = match acceptor {
-                None => {
-                    let connection = builder.serve_connection(TokioIo::new(stream), service);
-                    let connection = watcher.watch(connection.into_owned());
-                    first_request_within(deadline, &first_request, connection).await
-                }
-                Some(acceptor) => {
-                    // The handshake counts against the same deadline.
-                    let started = tokio::time::Instant::now();
-                    let Ok(Ok(tls)) = tokio::time::timeout(deadline, acceptor.accept(stream)).await
-                    else {
-                        return;
-                    };
-                    let left = deadline.saturating_sub(started.elapsed());
-                    let connection = builder.serve_connection(TokioIo::new(tls), service);
-                    let connection = watcher.watch(connection.into_owned());
-                    first_request_within(left, &first_request, connection).await
-                }
-            };
-            if let Some(Err(error)) = result {
-                tracing::debug!(error = %error, "connection closed with an error");
-            }
-        });
+        .max_header_bytes(MAX_HEADER_BUFFER)
+        .max_concurrent_streams(MAX_STREAMS)
+        .shutdown_grace(SHUTDOWN_GRACE);
+    if let Some(tls) = &config.tls {
+        server = server.tls(TlsAcceptor::from(Arc::clone(&tls.server_config)));
     }
-    drop(listener);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
-}
-
-/// Drives `connection`, dropping it (closing the socket) unless a first request begins within
-/// `deadline`. `None` when it was dropped.
-async fn first_request_within<F: Future>(
-    deadline: Duration,
-    first_request: &Notify,
-    connection: F,
-) -> Option<F::Output> {
-    let mut connection = pin!(connection);
-    tokio::select! {
-        output = &mut connection => return Some(output),
-        started = tokio::time::timeout(deadline, first_request.notified()) => {
-            if started.is_err() {
-                return None;
-            }
-        }
-    }
-    Some(connection.await)
+    let service = service_fn(move |request| service::handle(Arc::clone(&engine), request));
+    let stopped = async move {
+        let _ = shutdown.wait_for(|stopped| *stopped).await;
+    };
+    server.serve(listener, service, stopped).await;
 }
 
 async fn review(engine: Arc<Engine>, mut shutdown: watch::Receiver<bool>) {
