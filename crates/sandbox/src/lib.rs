@@ -28,10 +28,10 @@
 //! ```
 //! use std::time::Duration;
 //!
-//! use kyc_sandbox::{ManualClock, Sandbox};
+//! use kyc_sandbox::{FixedClock, Sandbox};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-//! let clock = ManualClock::new(1_774_925_553_256);
+//! let clock = FixedClock::new(1_774_925_553_256);
 //! let running = Sandbox::builder(clock.clone())
 //!     .merchant("1027749636", "TEST_SECRET_DO_NOT_USE")
 //!     .review_schedule(Duration::from_secs(1), Duration::from_secs(3))
@@ -59,7 +59,6 @@
 #![deny(missing_docs)]
 
 mod callback;
-mod clock;
 mod code;
 mod config;
 mod engine;
@@ -74,13 +73,13 @@ mod store;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use clock::{Clock, ManualClock};
 pub use code::RefusalCode;
 pub use config::{
     DEFAULT_BASE_PATH, PROVIDER_RETRY_SCHEDULE, SCENARIO_FAIL_REASON, Sandbox, SandboxBuilder,
 };
 pub use error::Error;
+pub use kyc_proto::{Clock, FixedClock, SystemClock};
 pub use log::{CallbackOutcome, CallbackRecord, Endpoint, Log, RequestRecord};
 pub use scenario::{Fault, Outcome, Scenario};
 pub use server::Running;
-pub use store::{Application, MemoryStore, ReviewStatus, Store};
+pub use store::{MemoryStore, Review, Store};
