@@ -65,7 +65,8 @@ struct Inner {
 
 impl Client {
     /// A builder with the defaults: sandbox, 10 s to connect, 30 s per attempt, 60 s per call,
-    /// [`RetryPolicy::default`](crate::RetryPolicy::default), the [`SystemClock`](crate::SystemClock).
+    /// [`RetryPolicy::default`](crate::RetryPolicy::default), the
+    /// [`SystemClock`](crate::SystemClock).
     ///
     /// # Examples
     ///

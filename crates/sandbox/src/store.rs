@@ -47,35 +47,30 @@ pub struct Review {
 
 impl Review {
     /// The merchant that applied.
-
     #[must_use]
     pub fn merchant_no(&self) -> &str {
         &self.merchant_no
     }
 
     /// The merchant's `userId`.
-
     #[must_use]
     pub fn user_id(&self) -> &str {
         &self.user_id
     }
 
     /// The `callBackUrl` the final result is POSTed to.
-
     #[must_use]
     pub fn callback_url(&self) -> &str {
         &self.callback_url
     }
 
     /// The outcome chosen by the `userId` (see [`crate::Scenario`]).
-
     #[must_use]
     pub fn outcome(&self) -> Outcome {
         self.outcome
     }
 
     /// When the application was accepted, by the sandbox's clock (epoch milliseconds).
-
     #[must_use]
     pub fn applied_at_millis(&self) -> u64 {
         self.applied_at_millis
@@ -88,14 +83,12 @@ impl Review {
     }
 
     /// The `failReason` of a rejected application.
-
     #[must_use]
     pub fn fail_reason(&self) -> Option<&str> {
         self.fail_reason.as_deref()
     }
 
     /// When the review reached its final status (epoch milliseconds), if it has.
-
     #[must_use]
     pub fn decided_at_millis(&self) -> Option<u64> {
         self.decided_at_millis
