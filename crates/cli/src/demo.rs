@@ -9,12 +9,13 @@ use anyhow::{Context, bail};
 use kyc_client::types::{
     Application, AuthenticationStatus, Callback, CallbackUrl, Furigana, UserId,
 };
-use kyc_client::{CallbackService, Client, Environment, PollPolicy, RetryPolicy, serve_callbacks};
+use kyc_client::{
+    CallbackService, Client, Environment, PollPolicy, RetryPolicy, SystemClock, serve_callbacks,
+};
 use kyc_sandbox::Sandbox;
 use tokio::net::TcpListener;
 
 use crate::api::describe;
-use crate::clock::WallClock;
 use crate::sandbox::{DEFAULT_MERCHANT, DEFAULT_SECRET};
 
 /// Run the whole flow against an in-process sandbox: apply, watch statuses, receive callbacks.
@@ -50,7 +51,7 @@ type Received = BTreeMap<String, (AuthenticationStatus, Option<String>)>;
 
 pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     // 1. The fake provider, on a free loopback port.
-    let sandbox = Sandbox::builder(WallClock)
+    let sandbox = Sandbox::builder(SystemClock)
         .merchant(DEFAULT_MERCHANT, DEFAULT_SECRET)
         .review_schedule(args.review_time / 3, args.review_time)
         .time_scale(0.01) // the provider's 2 s first callback retry becomes 20 ms

@@ -10,7 +10,6 @@
 mod api;
 mod batch;
 mod callbacks;
-mod clock;
 mod demo;
 mod jsonl;
 mod sandbox;

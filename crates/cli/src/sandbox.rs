@@ -4,9 +4,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use kyc_sandbox::Sandbox;
+use kyc_sandbox::{Sandbox, SystemClock};
 
-use crate::clock::WallClock;
 use crate::secret::Secret;
 
 /// The merchant the sandbox knows when none is given.
@@ -64,7 +63,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.secrets.len()
         );
     }
-    let mut builder = Sandbox::builder(WallClock)
+    let mut builder = Sandbox::builder(SystemClock)
         .https(args.https)
         .review_schedule(args.review_after, args.final_after)
         .time_scale(args.time_scale);

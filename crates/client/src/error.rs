@@ -147,10 +147,6 @@ impl RequestError {
     }
 
     /// The field or setting at fault, when one is.
-    ///
-    /// # Examples
-    ///
-    /// See [`RequestError`].
     #[must_use]
     pub fn field(&self) -> Option<&'static str> {
         match &self.kind {
@@ -249,10 +245,6 @@ impl TransportError {
     }
 
     /// Whether an attempt timed out (connecting or waiting for the answer).
-    ///
-    /// # Examples
-    ///
-    /// See [`TransportError`].
     #[must_use]
     pub fn is_timeout(&self) -> bool {
         match &self.kind {
@@ -262,20 +254,12 @@ impl TransportError {
     }
 
     /// Whether the call's total deadline ran out (after zero or more retries).
-    ///
-    /// # Examples
-    ///
-    /// See [`TransportError`].
     #[must_use]
     pub fn is_deadline(&self) -> bool {
         matches!(self.kind, TransportKind::Deadline(_))
     }
 
     /// Whether no connection could be made (nothing was sent).
-    ///
-    /// # Examples
-    ///
-    /// See [`TransportError`].
     #[must_use]
     pub fn is_connect(&self) -> bool {
         matches!(
@@ -328,40 +312,24 @@ impl ApiError {
     }
 
     /// The HTTP status of the answer.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiError`] and [`DecodeError`].
     #[must_use]
     pub fn http_status(&self) -> StatusCode {
         self.status
     }
 
     /// The provider's `code`, when the answer was an envelope.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiError`].
     #[must_use]
     pub fn code(&self) -> Option<&Code> {
         self.failure.as_ref().map(ApiFailure::code)
     }
 
     /// The provider's `msg`, or `""` when the answer was not an envelope.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiError`].
     #[must_use]
     pub fn msg(&self) -> &str {
         self.failure.as_ref().map_or("", ApiFailure::msg)
     }
 
     /// Whether the provider reported a transient fault: `8000`, `5000` or HTTP 5xx.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiError`].
     #[must_use]
     pub fn is_retryable(&self) -> bool {
         self.status.is_server_error() || self.failure.as_ref().is_some_and(ApiFailure::is_retryable)
@@ -427,20 +395,12 @@ impl DecodeError {
     }
 
     /// The HTTP status of the answer.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiError`] and [`DecodeError`].
     #[must_use]
     pub fn http_status(&self) -> StatusCode {
         self.status
     }
 
     /// The first [`Self::EXCERPT_BYTES`] bytes of the body, lossily decoded, for diagnosis.
-    ///
-    /// # Examples
-    ///
-    /// See [`DecodeError`].
     #[must_use]
     pub fn body_excerpt(&self) -> &str {
         &self.excerpt

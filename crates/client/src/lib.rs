@@ -16,8 +16,9 @@
 //! is the separate [`AuthenticationStatus`](types::AuthenticationStatus) inside the answer.
 //!
 //! What it deliberately is not: a framework integration (the callback core is plain `http`
-//! types, usable from any server), or a place that reads the wall clock anywhere but
-//! [`SystemClock`].
+//! types, usable from any server), or a reader of the wall clock: time comes from the
+//! [`Clock`] it is given, [`SystemClock`] by default. The clocks are `kyc-proto`'s, re-exported,
+//! so the client and a `kyc-sandbox` can share one.
 //!
 //! # Examples
 //!
@@ -53,21 +54,21 @@
 //!
 //! # Crate features
 //!
-//! - `native-roots`: also trust the operating system's certificate store.
+//! - `native-roots` (off): adds `ClientBuilder::native_roots`, to also trust the operating
+//!   system's certificate store.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod callback;
 mod client;
-mod clock;
 mod error;
 mod retry;
 
 pub use callback::{CallbackReply, CallbackService, serve_callbacks};
 pub use client::{Client, ClientBuilder, Environment, PollPolicy};
-pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ApiError, DecodeError, Error, RequestError, TransportError};
+pub use kyc_proto::{Clock, FixedClock, SystemClock};
 pub use kyc_transport::{Certificate, Proxy};
 pub use retry::RetryPolicy;
 

@@ -1,6 +1,11 @@
-//! When and how long to wait before trying a call again.
+//! When and how long to wait before trying a call again; the loop that does it is in
+//! `call`.
 
 use std::time::Duration;
+
+mod call;
+
+pub(crate) use call::{Caller, Operation, Sending, monotonic_now};
 
 /// Capped exponential backoff with full jitter, bounded by a number of attempts; the client's
 /// total timeout bounds it in time as well.

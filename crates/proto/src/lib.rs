@@ -55,6 +55,7 @@
 
 mod application;
 mod callback;
+mod clock;
 mod error;
 mod key;
 pub mod names;
@@ -68,6 +69,7 @@ pub mod fuzzing;
 
 pub use application::{Application, FilePart, FileSource, SignedForm, sign_fields, verify_fields};
 pub use callback::{CALLBACK_ACK, Callback};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{CallbackError, DecodeError, MalformedJson, ValidationError, ValidationKind};
 pub use response::{
     ApiFailure, ApplyData, ApplyResponse, AuthenticationStatus, Code, Response, StatusData,

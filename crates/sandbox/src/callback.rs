@@ -13,14 +13,13 @@ use tokio::runtime::Handle;
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::engine::wire_status;
 use crate::log::LogBook;
-use crate::{Application, CallbackOutcome, CallbackRecord};
+use crate::{CallbackOutcome, CallbackRecord, Review};
 
 /// The most of a callback answer that is read: `OK` is two bytes.
 const MAX_ANSWER_BYTES: usize = 1024;
 
-/// Spawns one delivery task per decided application.
+/// Spawns one delivery task per decided review.
 pub(crate) struct Dispatcher {
     runtime: Handle,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -50,19 +49,19 @@ impl Dispatcher {
         }
     }
 
-    /// Signs the callback for `application`'s final status now, and delivers it in the
+    /// Signs the callback for `review`'s final status now, and delivers it in the
     /// background: a first attempt at once, then one retry after each delay of the schedule
     /// (scaled), until an attempt is answered `OK`. Every attempt is logged.
-    pub(crate) fn send(&self, application: &Application, key: &SigningKey, now: u64) {
-        let body = Bytes::from(callback_body(application, key, now));
+    pub(crate) fn send(&self, review: &Review, key: &SigningKey, now: u64) {
+        let body = Bytes::from(callback_body(review, key, now));
         let delivery = Delivery {
             client: self.client.clone(),
             config: Arc::clone(&self.config),
             log: Arc::clone(&self.log),
-            merchant_no: application.merchant_no.clone(),
-            user_id: application.user_id.clone(),
-            url: application.callback_url.clone(),
-            status: application.status.as_code(),
+            merchant_no: review.merchant_no.clone(),
+            user_id: review.user_id.clone(),
+            url: review.callback_url.clone(),
+            status: review.status.as_str().to_owned(),
             body,
         };
         let mut shutdown = self.shutdown.clone();
@@ -77,13 +76,13 @@ impl Dispatcher {
 
 /// The callback JSON: `userId`, `authenticationStatus`, `failReason` (rejections only),
 /// `timestamp` (a string of milliseconds) and `sign` over the others.
-fn callback_body(application: &Application, key: &SigningKey, now: u64) -> Vec<u8> {
-    let user_id = kyc_proto::UserId::new(application.user_id.as_str());
+fn callback_body(review: &Review, key: &SigningKey, now: u64) -> Vec<u8> {
+    let user_id = kyc_proto::UserId::new(review.user_id.as_str());
     match user_id {
         Ok(user_id) => kyc_proto::Callback::new(
             user_id,
-            wire_status(application.status),
-            application.fail_reason.clone(),
+            review.status.clone(),
+            review.fail_reason.clone(),
             kyc_proto::Timestamp::from_millis(now),
         )
         .to_signed_json(key),
@@ -100,7 +99,7 @@ struct Delivery {
     merchant_no: String,
     user_id: String,
     url: String,
-    status: &'static str,
+    status: String,
     body: Bytes,
 }
 
@@ -138,12 +137,12 @@ impl Delivery {
             );
             self.log.push_callback(CallbackRecord {
                 seq: 0,
-                at_millis: self.config.clock.now_millis(),
+                at_millis: self.config.clock.now().as_millis(),
                 merchant_no: self.merchant_no.clone(),
                 user_id: self.user_id.clone(),
                 url: self.url.clone(),
                 attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
-                authentication_status: self.status.to_owned(),
+                authentication_status: self.status.clone(),
                 outcome,
                 next_retry_after_ms: next
                     .map(|delay| u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),

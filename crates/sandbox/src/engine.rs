@@ -18,7 +18,7 @@ use crate::callback::Dispatcher;
 use crate::config::{Config, SCENARIO_FAIL_REASON};
 use crate::log::LogBook;
 use crate::parse::{Refusal, TextFields, printable};
-use crate::{Application, Endpoint, Fault, Outcome, RefusalCode, ReviewStatus, Scenario};
+use crate::{Endpoint, Fault, Outcome, RefusalCode, Review, Scenario};
 
 /// What to send back for one request, plus what the log needs to know about it.
 ///
@@ -225,7 +225,7 @@ impl Engine {
     }
 
     pub(crate) fn now(&self) -> u64 {
-        self.config.clock.now_millis()
+        self.config.clock.now().as_millis()
     }
 
     /// A valid-looking apply request from `merchant_no`: checks, scenario, state.
@@ -248,37 +248,37 @@ impl Engine {
         if let Some(answer) = self.fault_answer(fault, now) {
             return answer.with_user(user_id);
         }
-        let (application, message) = {
+        let (review, message) = {
             let _write = self.write.lock().unwrap_or_else(PoisonError::into_inner);
             let store = &self.config.store;
             match store.load(merchant_no, user_id) {
                 // Applying again while an application is open, or after approval, answers its
                 // current status (PROVIDER.md leaves this open; the status query stays the
                 // source of truth). Only a rejected application can be replaced.
-                Some(mut existing) if existing.status != ReviewStatus::Rejected => {
+                Some(mut existing) if existing.status != AuthenticationStatus::Rejected => {
                     self.progress(&mut existing, now);
                     store.save(existing.clone());
                     (existing, "application already received")
                 }
                 _ => {
-                    let mut application = Application {
+                    let mut review = Review {
                         merchant_no: merchant_no.to_owned(),
                         user_id: user_id.to_owned(),
                         callback_url: checked.callback_url.as_str().to_owned(),
                         outcome: scenario.outcome(),
                         applied_at_millis: now,
-                        status: ReviewStatus::Pending,
+                        status: AuthenticationStatus::Pending,
                         fail_reason: None,
                         decided_at_millis: None,
                     };
-                    self.progress(&mut application, now);
-                    store.save(application.clone());
-                    (application, "application received")
+                    self.progress(&mut review, now);
+                    store.save(review.clone());
+                    (review, "application received")
                 }
             }
         };
-        let data = ApplyData::new(user_id, wire_status(application.status)).with_message(message);
-        self.accepted(data, &application, now, fault)
+        let data = ApplyData::new(user_id, review.status.clone()).with_message(message);
+        self.accepted(data, &review, now, fault)
     }
 
     /// A valid-looking status query from `merchant_no`.
@@ -312,32 +312,32 @@ impl Engine {
         if let Some(answer) = self.fault_answer(fault, now) {
             return answer.with_user(user_id);
         }
-        let application = {
+        let review = {
             let _write = self.write.lock().unwrap_or_else(PoisonError::into_inner);
             let store = &self.config.store;
-            store.load(merchant_no, user_id).map(|mut application| {
-                self.progress(&mut application, now);
-                store.save(application.clone());
-                application
+            store.load(merchant_no, user_id).map(|mut review| {
+                self.progress(&mut review, now);
+                store.save(review.clone());
+                review
             })
         };
-        let Some(application) = application else {
+        let Some(review) = review else {
             return Answer::refusal(&Refusal::new(RefusalCode::UnknownUser), now)
                 .with_user(user_id);
         };
-        let mut data = StatusData::new(wire_status(application.status)).with_user_id(user_id);
-        if let Some(reason) = &application.fail_reason {
+        let mut data = StatusData::new(review.status.clone()).with_user_id(user_id);
+        if let Some(reason) = &review.fail_reason {
             data = data.with_fail_reason(reason.clone());
         }
-        self.accepted(data, &application, now, fault)
+        self.accepted(data, &review, now, fault)
     }
 
-    /// The accepted answer carrying `data` about `application`, with a fault that acts after
-    /// the answer (if any) applied.
+    /// The accepted answer carrying `data` about `review`, with a fault that acts after the
+    /// answer (if any) applied.
     fn accepted<T: Serialize>(
         &self,
         data: T,
-        application: &Application,
+        review: &Review,
         now: u64,
         fault: Option<Fault>,
     ) -> Answer {
@@ -345,53 +345,54 @@ impl Engine {
             .with_timestamp(Timestamp::from_millis(now))
             .to_json();
         let mut answer = Answer::envelope(200, body, Code::SUCCESS.as_str());
-        answer.authentication_status = Some(application.status.as_code().to_owned());
+        answer.authentication_status = Some(review.status.as_str().to_owned());
         self.apply_fault_after(&mut answer, fault);
-        answer.with_user(&application.user_id)
+        answer.with_user(&review.user_id)
     }
 
     /// Moves every open review along to the clock's current time, sending due callbacks.
     pub(crate) fn tick(&self) {
         let now = self.now();
         let _write = self.write.lock().unwrap_or_else(PoisonError::into_inner);
-        for mut application in self.config.store.list() {
-            if application.status.is_final() {
+        for mut review in self.config.store.list() {
+            if review.status.is_final() {
                 continue;
             }
-            let before = application.status;
-            self.progress(&mut application, now);
-            if application.status != before {
-                self.config.store.save(application);
+            let before = review.status.clone();
+            self.progress(&mut review, now);
+            if review.status != before {
+                self.config.store.save(review);
             }
         }
     }
 
-    /// Sets the status `application` has reached by `now`; on reaching a final status, records
-    /// the decision and hands the callback to the dispatcher. Statuses never move backwards,
-    /// even if the clock does.
-    fn progress(&self, application: &mut Application, now: u64) {
-        let elapsed = Duration::from_millis(now.saturating_sub(application.applied_at_millis));
+    /// Sets the status `review` has reached by `now`; on reaching a final status, records the
+    /// decision and hands the callback to the dispatcher. Statuses never move backwards, even
+    /// if the clock does.
+    fn progress(&self, review: &mut Review, now: u64) {
+        let elapsed = Duration::from_millis(now.saturating_sub(review.applied_at_millis));
         let under_review = elapsed >= self.config.under_review_after;
         let decided = elapsed >= self.config.final_after;
-        let target = match application.outcome {
-            Outcome::Pending => ReviewStatus::Pending,
-            Outcome::Review if under_review => ReviewStatus::UnderReview,
-            Outcome::Approve if decided => ReviewStatus::Approved,
-            Outcome::Reject if decided => ReviewStatus::Rejected,
-            Outcome::Approve | Outcome::Reject if under_review => ReviewStatus::UnderReview,
-            Outcome::Review | Outcome::Approve | Outcome::Reject => ReviewStatus::Pending,
+        let target = match review.outcome {
+            Outcome::Pending => AuthenticationStatus::Pending,
+            Outcome::Review if under_review => AuthenticationStatus::UnderReview,
+            Outcome::Approve if decided => AuthenticationStatus::Approved,
+            Outcome::Reject if decided => AuthenticationStatus::Rejected,
+            Outcome::Approve | Outcome::Reject if under_review => AuthenticationStatus::UnderReview,
+            Outcome::Review | Outcome::Approve | Outcome::Reject => AuthenticationStatus::Pending,
         };
-        if rank(target) <= rank(application.status) {
+        if rank(&target) <= rank(&review.status) {
             return;
         }
-        application.status = target;
-        if target.is_final() {
-            application.decided_at_millis = Some(now);
-            if target == ReviewStatus::Rejected {
-                application.fail_reason = Some(SCENARIO_FAIL_REASON.to_owned());
+        let rejected = target == AuthenticationStatus::Rejected;
+        review.status = target;
+        if review.status.is_final() {
+            review.decided_at_millis = Some(now);
+            if rejected {
+                review.fail_reason = Some(SCENARIO_FAIL_REASON.to_owned());
             }
-            if let Some(key) = self.config.merchants.get(&application.merchant_no) {
-                self.dispatcher.send(application, key, now);
+            if let Some(key) = self.config.merchants.get(&review.merchant_no) {
+                self.dispatcher.send(review, key, now);
             }
         }
     }
@@ -440,20 +441,14 @@ impl Engine {
     }
 }
 
-fn rank(status: ReviewStatus) -> u8 {
+/// How far a review has got; a status only ever moves to a higher rank.
+fn rank(status: &AuthenticationStatus) -> u8 {
     match status {
-        ReviewStatus::Pending => 0,
-        ReviewStatus::UnderReview => 1,
-        ReviewStatus::Approved | ReviewStatus::Rejected => 2,
-    }
-}
-
-pub(crate) fn wire_status(status: ReviewStatus) -> AuthenticationStatus {
-    match status {
-        ReviewStatus::Pending => AuthenticationStatus::Pending,
-        ReviewStatus::UnderReview => AuthenticationStatus::UnderReview,
-        ReviewStatus::Approved => AuthenticationStatus::Approved,
-        ReviewStatus::Rejected => AuthenticationStatus::Rejected,
+        AuthenticationStatus::UnderReview => 1,
+        AuthenticationStatus::Approved | AuthenticationStatus::Rejected => 2,
+        // Pending, and a value the sandbox never sets (a custom `Store` may hold one): the
+        // review may still move on.
+        _ => 0,
     }
 }
 

@@ -10,9 +10,9 @@ use std::{error, fmt, io};
 /// # Examples
 ///
 /// ```
-/// use kyc_sandbox::{ManualClock, Sandbox};
+/// use kyc_sandbox::{FixedClock, Sandbox};
 ///
-/// let err = Sandbox::builder(ManualClock::new(0)).build().unwrap_err();
+/// let err = Sandbox::builder(FixedClock::new(0)).build().unwrap_err();
 /// assert!(err.is_config());
 /// assert_eq!(err.to_string(), "invalid sandbox configuration: no merchant configured");
 /// ```
@@ -59,9 +59,9 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// use kyc_sandbox::{ManualClock, Sandbox};
+    /// use kyc_sandbox::{FixedClock, Sandbox};
     ///
-    /// let err = Sandbox::builder(ManualClock::new(0)).merchant("1", "").build().unwrap_err();
+    /// let err = Sandbox::builder(FixedClock::new(0)).merchant("1", "").build().unwrap_err();
     /// assert!(err.is_config());
     /// ```
     #[must_use]

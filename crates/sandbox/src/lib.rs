@@ -9,7 +9,8 @@
 //! one of the sandbox's own codes ([`RefusalCode`], `S1xx`). Malformed, truncated and garbage
 //! bodies get a 4xx; nothing a client sends makes it panic.
 //!
-//! Applications move `0` → `1` → `2`/`3` on a schedule read from an injected [`Clock`], and
+//! Applications move `0` → `1` → `2`/`3` on a schedule read from an injected [`Clock`] (the
+//! workspace's one clock trait, from `kyc-proto`, as `kyc-client` uses it), and
 //! their fate is chosen by the `userId` prefix ([`Scenario`]): `approve-…` (the default),
 //! `reject-…`, `review-…`, `pending-…`, and provider faults for client tests (`fault500`,
 //! `fault8000`, `fault5000`, `slow`, `drop`, each optionally counted: `fault500x2-…` fails
@@ -20,18 +21,39 @@
 //!
 //! What it deliberately is not: it does not use the workspace's encoder or client (the
 //! multipart parser is `multer`), so a bug in them cannot be hidden by a matching bug here; it
-//! never reads the system clock (the caller injects one); it keeps no names (furigana are
-//! checked, then forgotten); and it delivers callbacks over plain `http://` only.
+//! takes the time from the clock it is given; it keeps no names (furigana are checked, then
+//! forgotten); and it delivers callbacks over plain `http://` only.
 //!
 //! # Examples
+//!
+//! On the wall clock, for a client with its default clock ([`SystemClock`]):
+//!
+//! ```
+//! use kyc_sandbox::{Sandbox, SystemClock};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let running = Sandbox::builder(SystemClock)
+//!     .merchant("1027749636", "TEST_SECRET_DO_NOT_USE")
+//!     .build()?
+//!     .start("127.0.0.1:0")
+//!     .await?;
+//! let base_url = running.base_url(); // "http://127.0.0.1:<port>/japan": give it to the client
+//! # let _ = base_url;
+//! running.shutdown().await;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! In a test, on a [`FixedClock`] that the test moves (hand a clone to the client as well):
 //!
 //! ```
 //! use std::time::Duration;
 //!
-//! use kyc_sandbox::{ManualClock, Sandbox};
+//! use kyc_sandbox::{FixedClock, Sandbox};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-//! let clock = ManualClock::new(1_774_925_553_256);
+//! let clock = FixedClock::new(1_774_925_553_256);
 //! let running = Sandbox::builder(clock.clone())
 //!     .merchant("1027749636", "TEST_SECRET_DO_NOT_USE")
 //!     .review_schedule(Duration::from_secs(1), Duration::from_secs(3))
@@ -39,11 +61,9 @@
 //!     .build()?
 //!     .start("127.0.0.1:0")
 //!     .await?;
-//! let base_url = running.base_url(); // "http://127.0.0.1:<port>/japan": give it to the client
-//! # let _ = base_url;
 //! clock.advance(Duration::from_secs(3));
 //! running.tick();
-//! let log = running.log(); // also GET {base_url}/_sandbox/log
+//! let log = running.log(); // also GET {base}/_sandbox/log
 //! assert!(log.callbacks.is_empty());
 //! running.shutdown().await;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -59,7 +79,6 @@
 #![deny(missing_docs)]
 
 mod callback;
-mod clock;
 mod code;
 mod config;
 mod engine;
@@ -74,13 +93,13 @@ mod store;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use clock::{Clock, ManualClock};
 pub use code::RefusalCode;
 pub use config::{
     DEFAULT_BASE_PATH, PROVIDER_RETRY_SCHEDULE, SCENARIO_FAIL_REASON, Sandbox, SandboxBuilder,
 };
 pub use error::Error;
+pub use kyc_proto::{Clock, FixedClock, SystemClock};
 pub use log::{CallbackOutcome, CallbackRecord, Endpoint, Log, RequestRecord};
 pub use scenario::{Fault, Outcome, Scenario};
 pub use server::Running;
-pub use store::{Application, MemoryStore, ReviewStatus, Store};
+pub use store::{MemoryStore, Review, Store};

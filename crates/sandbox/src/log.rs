@@ -102,10 +102,6 @@ pub enum Endpoint {
 }
 
 /// One request and how it was answered.
-///
-/// # Examples
-///
-/// See [`Log`].
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -164,10 +160,6 @@ pub enum CallbackOutcome {
 }
 
 /// One attempt to deliver a callback.
-///
-/// # Examples
-///
-/// See [`Log`].
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

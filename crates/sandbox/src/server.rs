@@ -16,7 +16,7 @@ use crate::callback::Dispatcher;
 use crate::engine::Engine;
 use crate::log::LogBook;
 use crate::service;
-use crate::{Application, Error, Log, Sandbox};
+use crate::{Error, Log, Review, Sandbox};
 
 /// How long a graceful shutdown waits for open connections to finish their answer.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -40,10 +40,10 @@ impl Sandbox {
     /// # Examples
     ///
     /// ```
-    /// use kyc_sandbox::{ManualClock, Sandbox};
+    /// use kyc_sandbox::{FixedClock, Sandbox};
     ///
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-    /// let sandbox = Sandbox::builder(ManualClock::new(0)).merchant("1", "s").build()?;
+    /// let sandbox = Sandbox::builder(FixedClock::new(0)).merchant("1", "s").build()?;
     /// let running = sandbox.start("127.0.0.1:0").await?;
     /// assert!(running.base_url().starts_with("http://127.0.0.1:"));
     /// running.shutdown().await;
@@ -67,11 +67,11 @@ impl Sandbox {
     /// # Examples
     ///
     /// ```
-    /// use kyc_sandbox::{ManualClock, Sandbox};
+    /// use kyc_sandbox::{FixedClock, Sandbox};
     ///
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
     /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    /// let sandbox = Sandbox::builder(ManualClock::new(0)).merchant("1", "s").build()?;
+    /// let sandbox = Sandbox::builder(FixedClock::new(0)).merchant("1", "s").build()?;
     /// let running = sandbox.start_on(listener)?;
     /// running.shutdown().await;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -124,10 +124,10 @@ impl Sandbox {
 /// ```
 /// use std::time::Duration;
 ///
-/// use kyc_sandbox::{ManualClock, Sandbox};
+/// use kyc_sandbox::{FixedClock, Sandbox};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-/// let clock = ManualClock::new(1_774_925_553_256);
+/// let clock = FixedClock::new(1_774_925_553_256);
 /// let running = Sandbox::builder(clock.clone())
 ///     .merchant("1027749636", "TEST_SECRET_DO_NOT_USE")
 ///     .build()?
@@ -155,50 +155,30 @@ impl Running {
     /// The base URL clients use: scheme, loopback address and port, base path; no trailing
     /// `/` (`http://127.0.0.1:41234/japan`). A wildcard listen address (`0.0.0.0`, `::`) is
     /// shown as the loopback address of its family.
-    ///
-    /// # Examples
-    ///
-    /// See [`Running`].
     #[must_use]
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
     /// The address the listener is bound to.
-    ///
-    /// # Examples
-    ///
-    /// See [`Running`].
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
     /// The full URL of `kycApplyFor`.
-    ///
-    /// # Examples
-    ///
-    /// See [`Running`].
     #[must_use]
     pub fn apply_url(&self) -> String {
         format!("{}{}", self.base_url, service::APPLY_PATH)
     }
 
     /// The full URL of `kycStatusQuery`.
-    ///
-    /// # Examples
-    ///
-    /// See [`Running`].
     #[must_use]
     pub fn status_url(&self) -> String {
         format!("{}{}", self.base_url, service::STATUS_PATH)
     }
 
     /// The full URL of the JSON log (`GET`).
-    ///
-    /// # Examples
-    ///
-    /// See [`Running`].
     #[must_use]
     pub fn log_url(&self) -> String {
         format!("{}{}", self.base_url, service::LOG_PATH)
@@ -206,10 +186,6 @@ impl Running {
 
     /// The PEM of the self-signed certificate, when serving HTTPS: give it to a client as its
     /// only trusted root.
-    ///
-    /// # Examples
-    ///
-    /// See [`Sandbox::certificate_pem`].
     #[must_use]
     pub fn certificate_pem(&self) -> Option<&str> {
         self.engine
@@ -220,20 +196,12 @@ impl Running {
     }
 
     /// A snapshot of the request and callback log.
-    ///
-    /// # Examples
-    ///
-    /// See [`Running`].
     #[must_use]
     pub fn log(&self) -> Log {
         self.engine.log.snapshot()
     }
 
     /// Empties the log.
-    ///
-    /// # Examples
-    ///
-    /// See [`Running`].
     pub fn clear_log(&self) {
         self.engine.log.clear();
     }
@@ -252,50 +220,38 @@ impl Running {
         self.engine.log.wait_until(done).await;
     }
 
-    /// Every application, with statuses as of the last time the sandbox looked at the clock
-    /// (call [`tick`](Self::tick) first to bring them up to date).
-    ///
-    /// # Examples
-    ///
-    /// See [`Running`].
+    /// The review of every application, with statuses as of the last time the sandbox looked
+    /// at the clock (call [`tick`](Self::tick) first to bring them up to date).
     #[must_use]
-    pub fn applications(&self) -> Vec<Application> {
+    pub fn applications(&self) -> Vec<Review> {
         self.engine.config.store.list()
     }
 
-    /// The application of `user_id` with `merchant_no`, if any.
+    /// The review of `user_id`'s application with `merchant_no`, if any.
     ///
     /// # Examples
     ///
     /// ```no_run
     /// # fn example(running: &kyc_sandbox::Running) {
     /// running.tick();
-    /// if let Some(application) = running.application("1027749636", "reject-u1") {
-    ///     println!("{} is {:?}", application.user_id(), application.status());
+    /// if let Some(review) = running.application("1027749636", "reject-u1") {
+    ///     println!("{} is {}", review.user_id(), review.status());
     /// }
     /// # }
     /// ```
     #[must_use]
-    pub fn application(&self, merchant_no: &str, user_id: &str) -> Option<Application> {
+    pub fn application(&self, merchant_no: &str, user_id: &str) -> Option<Review> {
         self.engine.config.store.load(merchant_no, user_id)
     }
 
     /// Moves every review along to the clock's current time at once, starting the callbacks
     /// that became due (the background reviewer does the same every review tick).
-    ///
-    /// # Examples
-    ///
-    /// See [`Running`].
     pub fn tick(&self) {
         self.engine.tick();
     }
 
     /// Stops accepting connections, lets open ones finish their current answer (up to 5 s),
     /// and stops the reviewer and pending callback deliveries.
-    ///
-    /// # Examples
-    ///
-    /// See [`Running`].
     pub async fn shutdown(mut self) {
         self.shutdown.send_replace(true);
         if let Some(server) = self.server.take() {
@@ -313,10 +269,10 @@ impl Running {
     /// # Examples
     ///
     /// ```
-    /// use kyc_sandbox::{ManualClock, Sandbox};
+    /// use kyc_sandbox::{FixedClock, Sandbox};
     ///
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-    /// let running = Sandbox::builder(ManualClock::new(0)).merchant("1", "s").build()?
+    /// let running = Sandbox::builder(FixedClock::new(0)).merchant("1", "s").build()?
     ///     .start("127.0.0.1:0").await?;
     /// running.run_until(async { /* a signal */ }).await;
     /// # Ok::<(), Box<dyn std::error::Error>>(())

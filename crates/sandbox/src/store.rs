@@ -1,66 +1,15 @@
-//! Where applications live: a small trait and its in-memory implementation.
+//! Where the reviews of applications live: a small trait and its in-memory implementation.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
+use kyc_proto::AuthenticationStatus;
+
 use crate::Outcome;
 
-/// The review status the sandbox gives an application: the provider's `authenticationStatus`.
-///
-/// # Examples
-///
-/// ```
-/// use kyc_sandbox::ReviewStatus;
-///
-/// assert_eq!(ReviewStatus::Rejected.as_code(), "3");
-/// assert!(ReviewStatus::Approved.is_final());
-/// assert!(!ReviewStatus::UnderReview.is_final());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReviewStatus {
-    /// `0`: pending authentication.
-    Pending,
-    /// `1`: under review.
-    UnderReview,
-    /// `2`: approved (final).
-    Approved,
-    /// `3`: rejected (final).
-    Rejected,
-}
-
-impl ReviewStatus {
-    /// The wire value of `authenticationStatus`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(kyc_sandbox::ReviewStatus::Pending.as_code(), "0");
-    /// ```
-    #[must_use]
-    pub const fn as_code(self) -> &'static str {
-        match self {
-            Self::Pending => "0",
-            Self::UnderReview => "1",
-            Self::Approved => "2",
-            Self::Rejected => "3",
-        }
-    }
-
-    /// Whether the review is over (approved or rejected): a callback is due.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(kyc_sandbox::ReviewStatus::Rejected.is_final());
-    /// ```
-    #[must_use]
-    pub const fn is_final(self) -> bool {
-        matches!(self, Self::Approved | Self::Rejected)
-    }
-}
-
-/// One merchant's application for one `userId`, as the sandbox keeps it.
+/// The sandbox's record of one merchant's application for one `userId`: what was asked for
+/// and how far its review has got.
 ///
 /// The furigana is checked and then forgotten: the sandbox stores no name. `Debug` leaves out
 /// the `failReason` (it is about a person).
@@ -68,108 +17,87 @@ impl ReviewStatus {
 /// # Examples
 ///
 /// ```
-/// use kyc_sandbox::{MemoryStore, Store};
+/// use kyc_sandbox::{FixedClock, Review, Sandbox};
 ///
-/// let store = MemoryStore::new();
-/// assert!(store.load("1027749636", "abc_100008").is_none());
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let running = Sandbox::builder(FixedClock::new(1_774_925_553_256))
+///     .merchant("1027749636", "TEST_SECRET_DO_NOT_USE")
+///     .build()?
+///     .start("127.0.0.1:0")
+///     .await?;
+/// // Nothing applied yet; after an application, `running.application(…)` returns its review.
+/// let review: Option<Review> = running.application("1027749636", "abc_100008");
+/// assert!(review.is_none());
+/// running.shutdown().await;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct Application {
+pub struct Review {
     pub(crate) merchant_no: String,
     pub(crate) user_id: String,
     pub(crate) callback_url: String,
     pub(crate) outcome: Outcome,
     pub(crate) applied_at_millis: u64,
-    pub(crate) status: ReviewStatus,
+    pub(crate) status: AuthenticationStatus,
     pub(crate) fail_reason: Option<String>,
     pub(crate) decided_at_millis: Option<u64>,
 }
 
-impl Application {
+impl Review {
     /// The merchant that applied.
-    ///
-    /// # Examples
-    ///
-    /// See [`crate::Running::application`].
     #[must_use]
     pub fn merchant_no(&self) -> &str {
         &self.merchant_no
     }
 
     /// The merchant's `userId`.
-    ///
-    /// # Examples
-    ///
-    /// See [`crate::Running::application`].
     #[must_use]
     pub fn user_id(&self) -> &str {
         &self.user_id
     }
 
     /// The `callBackUrl` the final result is POSTed to.
-    ///
-    /// # Examples
-    ///
-    /// See [`crate::Running::application`].
     #[must_use]
     pub fn callback_url(&self) -> &str {
         &self.callback_url
     }
 
     /// The outcome chosen by the `userId` (see [`crate::Scenario`]).
-    ///
-    /// # Examples
-    ///
-    /// See [`crate::Running::application`].
     #[must_use]
     pub fn outcome(&self) -> Outcome {
         self.outcome
     }
 
     /// When the application was accepted, by the sandbox's clock (epoch milliseconds).
-    ///
-    /// # Examples
-    ///
-    /// See [`crate::Running::application`].
     #[must_use]
     pub fn applied_at_millis(&self) -> u64 {
         self.applied_at_millis
     }
 
-    /// The status as of the last time the sandbox looked at the clock.
-    ///
-    /// # Examples
-    ///
-    /// See [`crate::Running::application`].
+    /// The `authenticationStatus` as of the last time the sandbox looked at the clock.
     #[must_use]
-    pub fn status(&self) -> ReviewStatus {
-        self.status
+    pub fn status(&self) -> &AuthenticationStatus {
+        &self.status
     }
 
     /// The `failReason` of a rejected application.
-    ///
-    /// # Examples
-    ///
-    /// See [`crate::Running::application`].
     #[must_use]
     pub fn fail_reason(&self) -> Option<&str> {
         self.fail_reason.as_deref()
     }
 
     /// When the review reached its final status (epoch milliseconds), if it has.
-    ///
-    /// # Examples
-    ///
-    /// See [`crate::Running::application`].
     #[must_use]
     pub fn decided_at_millis(&self) -> Option<u64> {
         self.decided_at_millis
     }
 }
 
-impl fmt::Debug for Application {
+impl fmt::Debug for Review {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Application")
+        f.debug_struct("Review")
             .field("merchant_no", &self.merchant_no)
             .field("user_id", &self.user_id)
             .field("callback_url", &self.callback_url)
@@ -185,7 +113,7 @@ impl fmt::Debug for Application {
     }
 }
 
-/// Storage for applications, keyed by merchant number and `userId`.
+/// Storage for [`Review`]s, keyed by merchant number and `userId`.
 ///
 /// The sandbox serialises its own read-modify-write sequences, so an implementation only
 /// needs each call to be atomic by itself. Implementations must not panic.
@@ -195,24 +123,24 @@ impl fmt::Debug for Application {
 /// ```
 /// use std::sync::Arc;
 ///
-/// use kyc_sandbox::{ManualClock, MemoryStore, Sandbox};
+/// use kyc_sandbox::{FixedClock, MemoryStore, Sandbox};
 ///
 /// let store = Arc::new(MemoryStore::new());
-/// let sandbox = Sandbox::builder(ManualClock::new(0))
+/// let sandbox = Sandbox::builder(FixedClock::new(0))
 ///     .merchant("1027749636", "TEST_SECRET_DO_NOT_USE")
 ///     .store(store.clone())
 ///     .build()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait Store: Send + Sync + 'static {
-    /// The application of `user_id` with `merchant_no`, if any.
-    fn load(&self, merchant_no: &str, user_id: &str) -> Option<Application>;
+    /// The review of `user_id`'s application with `merchant_no`, if any.
+    fn load(&self, merchant_no: &str, user_id: &str) -> Option<Review>;
 
-    /// Inserts or replaces the application with the same merchant and `userId`.
-    fn save(&self, application: Application);
+    /// Inserts or replaces the review with the same merchant and `userId`.
+    fn save(&self, review: Review);
 
-    /// Every application, in any order.
-    fn list(&self) -> Vec<Application>;
+    /// Every review, in any order.
+    fn list(&self) -> Vec<Review>;
 }
 
 /// The default [`Store`]: a map behind a mutex, gone when the sandbox stops.
@@ -227,7 +155,7 @@ pub trait Store: Send + Sync + 'static {
 /// ```
 #[derive(Default)]
 pub struct MemoryStore {
-    applications: Mutex<BTreeMap<(String, String), Application>>,
+    reviews: Mutex<BTreeMap<(String, String), Review>>,
 }
 
 impl MemoryStore {
@@ -247,45 +175,33 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn load(&self, merchant_no: &str, user_id: &str) -> Option<Application> {
-        let applications = self
-            .applications
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        applications
+    fn load(&self, merchant_no: &str, user_id: &str) -> Option<Review> {
+        let reviews = self.reviews.lock().unwrap_or_else(PoisonError::into_inner);
+        reviews
             .get(&(merchant_no.to_owned(), user_id.to_owned()))
             .cloned()
     }
 
-    fn save(&self, application: Application) {
-        let mut applications = self
-            .applications
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        applications.insert(
-            (application.merchant_no.clone(), application.user_id.clone()),
-            application,
-        );
+    fn save(&self, review: Review) {
+        let mut reviews = self.reviews.lock().unwrap_or_else(PoisonError::into_inner);
+        reviews.insert((review.merchant_no.clone(), review.user_id.clone()), review);
     }
 
-    fn list(&self) -> Vec<Application> {
-        let applications = self
-            .applications
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        applications.values().cloned().collect()
+    fn list(&self) -> Vec<Review> {
+        let reviews = self.reviews.lock().unwrap_or_else(PoisonError::into_inner);
+        reviews.values().cloned().collect()
     }
 }
 
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self
-            .applications
+            .reviews
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len();
         f.debug_struct("MemoryStore")
-            .field("applications", &count)
+            .field("reviews", &count)
             .finish()
     }
 }

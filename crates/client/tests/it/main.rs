@@ -7,6 +7,8 @@
 //! - `callbacks`: the callback service end to end over loopback;
 //! - `redaction`: secrets, signatures and personal data stay out of traces, errors and `Debug`;
 //! - `sandbox`: apply, status and callback round trips against the `kyc-sandbox` fake provider;
+//! - `tls`: HTTPS through `Client::builder()` against the sandbox's generated certificate,
+//!   trusted as an added root or (feature `native-roots`) through the system's store;
 //! - `security`: abuse of the callback receiver and the client: slow-loris, huge and nested
 //!   bodies, non-UTF-8, header injection, forged and shifted signatures, leaks.
 
@@ -18,3 +20,4 @@ mod retries;
 mod sandbox;
 mod security;
 mod support;
+mod tls;

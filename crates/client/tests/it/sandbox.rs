@@ -2,22 +2,20 @@
 //! callback; retries through the sandbox's fault scenarios. Both sides read injected clocks
 //! that the test moves together, so reviews progress without sleeping.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use kyc_client::types::{Application, Callback, CallbackUrl, Furigana, UserId};
 use kyc_client::{CallbackService, Client, Environment, FixedClock, RetryPolicy, serve_callbacks};
-use kyc_sandbox::{Endpoint, ManualClock, Running, Sandbox};
+use kyc_sandbox::{Endpoint, Running, Sandbox};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::support::{MERCHANT, NOW, SECRET};
 
-/// A sandbox, a client and a callback receiver on loopback, on clocks the test moves.
+/// A sandbox, a client and a callback receiver on loopback, sharing one clock the test moves.
 pub(crate) struct World {
     pub(crate) sandbox: Running,
-    pub(crate) sandbox_clock: ManualClock,
-    pub(crate) client_clock: Arc<FixedClock>,
+    pub(crate) clock: FixedClock,
     pub(crate) client: Client,
     pub(crate) callback_url: String,
     pub(crate) callbacks: mpsc::UnboundedReceiver<Callback>,
@@ -25,8 +23,8 @@ pub(crate) struct World {
 
 impl World {
     pub(crate) async fn start() -> Self {
-        let sandbox_clock = ManualClock::new(NOW);
-        let sandbox = Sandbox::builder(sandbox_clock.clone())
+        let clock = FixedClock::new(NOW);
+        let sandbox = Sandbox::builder(clock.clone())
             .merchant(MERCHANT, SECRET)
             .review_schedule(Duration::from_secs(1), Duration::from_secs(3))
             .time_scale(0.001)
@@ -35,12 +33,11 @@ impl World {
             .start("127.0.0.1:0")
             .await
             .unwrap();
-        let client_clock = Arc::new(FixedClock::new(NOW));
         let client = Client::builder()
             .environment(Environment::custom(sandbox.base_url()).unwrap())
             .merchant_no(MERCHANT)
             .app_secret(SECRET)
-            .clock(client_clock.clone())
+            .clock(clock.clone())
             .retry(
                 RetryPolicy::default()
                     .with_max_attempts(4)
@@ -58,8 +55,7 @@ impl World {
         tokio::spawn(serve_callbacks(listener, service, std::future::pending()));
         Self {
             sandbox,
-            sandbox_clock,
-            client_clock,
+            clock,
             client,
             callback_url,
             callbacks,
@@ -74,11 +70,9 @@ impl World {
         )
     }
 
-    /// Moves both clocks and lets the sandbox's reviewer catch up.
+    /// Moves the clock and lets the sandbox's reviewer catch up.
     fn advance(&self, by: Duration) {
-        self.sandbox_clock.advance(by);
-        self.client_clock
-            .advance(u64::try_from(by.as_millis()).unwrap());
+        self.clock.advance(by);
         self.sandbox.tick();
     }
 
@@ -207,7 +201,7 @@ async fn a_wrong_secret_is_refused_and_not_retried() {
         .environment(Environment::custom(world.sandbox.base_url()).unwrap())
         .merchant_no(MERCHANT)
         .app_secret("not the secret")
-        .clock(world.client_clock.clone())
+        .clock(world.clock.clone())
         .build()
         .unwrap();
     let err = client

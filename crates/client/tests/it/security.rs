@@ -14,7 +14,7 @@ use kyc_client::types::{
     Timestamp, UserId,
 };
 use kyc_client::{CallbackService, Client, Environment, FixedClock, serve_callbacks};
-use kyc_sandbox::{ManualClock, Sandbox};
+use kyc_sandbox::Sandbox;
 use kyc_sign::{Canonical, Settings, SigningKey};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -619,7 +619,7 @@ fn header_injection_is_impossible_through_the_client() {
 
 #[tokio::test]
 async fn odd_but_legal_part_headers_reach_the_sandbox_as_data() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let sandbox = Sandbox::builder(clock)
         .merchant(MERCHANT, SECRET)
         .build()
@@ -669,8 +669,7 @@ async fn secrets_signatures_and_names_stay_out_of_logs_errors_and_debug() {
 
     let crate::sandbox::World {
         sandbox,
-        sandbox_clock,
-        client_clock,
+        clock,
         client,
         callback_url,
         mut callbacks,
@@ -711,7 +710,7 @@ async fn secrets_signatures_and_names_stay_out_of_logs_errors_and_debug() {
         .environment(Environment::custom(sandbox.base_url()).unwrap())
         .merchant_no(MERCHANT)
         .app_secret("WRONG_SECRET_ALSO_SECRET")
-        .clock(client_clock.clone())
+        .clock(clock.clone())
         .build()
         .unwrap();
     let api_error = wrong.apply(&application).await.unwrap_err();
@@ -725,7 +724,7 @@ async fn secrets_signatures_and_names_stay_out_of_logs_errors_and_debug() {
     let callback_error = client.verify_callback(&forged).unwrap_err();
 
     // The review ends in rejection; the signed callback reaches the receiver.
-    sandbox_clock.advance(Duration::from_secs(5));
+    clock.advance(Duration::from_secs(5));
     sandbox.tick();
     let delivered = tokio::time::timeout(BOUND, callbacks.recv())
         .await

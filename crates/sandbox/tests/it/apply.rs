@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use kyc_sandbox::{Outcome, ReviewStatus, SCENARIO_FAIL_REASON};
+use kyc_proto::AuthenticationStatus;
+use kyc_sandbox::{Outcome, SCENARIO_FAIL_REASON};
 
 use crate::support::*;
 
@@ -21,11 +22,11 @@ async fn accepted_apply_answers_pending_in_the_documented_envelope() {
     assert_eq!(json["data"]["userId"], "abc_100008");
     assert_eq!(json["data"]["authenticationStatus"], "0");
     assert!(json["data"]["message"].is_string());
-    let application = running.application(MERCHANT, "abc_100008").unwrap();
-    assert_eq!(application.status(), ReviewStatus::Pending);
-    assert_eq!(application.outcome(), Outcome::Approve);
-    assert_eq!(application.callback_url(), CALLBACK);
-    assert_eq!(application.applied_at_millis(), NOW);
+    let review = running.application(MERCHANT, "abc_100008").unwrap();
+    assert_eq!(review.status(), &AuthenticationStatus::Pending);
+    assert_eq!(review.outcome(), Outcome::Approve);
+    assert_eq!(review.callback_url(), CALLBACK);
+    assert_eq!(review.applied_at_millis(), NOW);
     running.shutdown().await;
 }
 
@@ -84,8 +85,8 @@ async fn status_moves_pending_under_review_approved_on_the_clock() {
     assert_eq!(json["code"], "0000");
     assert_eq!(json["data"]["authenticationStatus"], "2");
     assert!(json["data"].get("failReason").is_none());
-    let application = running.application(MERCHANT, "approve-u1").unwrap();
-    assert_eq!(application.decided_at_millis(), Some(NOW + 3000));
+    let review = running.application(MERCHANT, "approve-u1").unwrap();
+    assert_eq!(review.decided_at_millis(), Some(NOW + 3000));
     running.shutdown().await;
 }
 
@@ -111,9 +112,9 @@ async fn rejected_has_a_fail_reason_and_review_and_pending_stay() {
     let statuses: Vec<_> = running
         .applications()
         .iter()
-        .map(|a| (a.user_id().to_owned(), a.status()))
+        .map(|review| (review.user_id().to_owned(), review.status().clone()))
         .collect();
-    assert!(statuses.contains(&("reject-u2".into(), ReviewStatus::Rejected)));
+    assert!(statuses.contains(&("reject-u2".into(), AuthenticationStatus::Rejected)));
     assert!(
         !format!("{:?}", running.application(MERCHANT, "reject-u2").unwrap())
             .contains(SCENARIO_FAIL_REASON),
@@ -124,12 +125,14 @@ async fn rejected_has_a_fail_reason_and_review_and_pending_stay() {
 
 #[tokio::test]
 async fn background_reviewer_moves_reviews_without_tick() {
-    let clock = kyc_sandbox::ManualClock::new(NOW);
+    let clock = kyc_sandbox::FixedClock::new(NOW);
     let running = run(builder(&clock).review_tick(Duration::from_millis(5))).await;
     apply(&running, "u-bg", CALLBACK).await;
     clock.advance(Duration::from_secs(3));
     tokio::time::timeout(Duration::from_secs(10), async {
-        while running.application(MERCHANT, "u-bg").unwrap().status() != ReviewStatus::Approved {
+        while running.application(MERCHANT, "u-bg").unwrap().status()
+            != &AuthenticationStatus::Approved
+        {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
@@ -240,7 +243,7 @@ async fn a_clock_moving_backwards_never_moves_a_review_back() {
     running.tick();
     assert_eq!(
         running.application(MERCHANT, "u-back").unwrap().status(),
-        ReviewStatus::UnderReview
+        &AuthenticationStatus::UnderReview
     );
     clock.set(NOW);
     running.tick();
@@ -275,7 +278,7 @@ async fn concurrent_applications_are_all_recorded() {
 
 #[tokio::test]
 async fn shutdown_lets_an_answer_in_progress_finish_then_refuses_connections() {
-    let clock = kyc_sandbox::ManualClock::new(NOW);
+    let clock = kyc_sandbox::FixedClock::new(NOW);
     let running = run(
         builder(&clock).slow_delay(Duration::from_secs(200)), // 200 ms at the tests' time scale
     )
@@ -308,7 +311,7 @@ fn handles_are_send_and_sync() {
 
 #[tokio::test]
 async fn start_can_be_spawned_and_runs_until_a_signal() {
-    let clock = kyc_sandbox::ManualClock::new(NOW);
+    let clock = kyc_sandbox::FixedClock::new(NOW);
     let sandbox = builder(&clock).build().unwrap();
     let running = tokio::spawn(sandbox.start("127.0.0.1:0"))
         .await
@@ -334,7 +337,7 @@ fn starting_on_a_listener_outside_a_runtime_is_an_error_not_a_panic() {
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
-    let clock = kyc_sandbox::ManualClock::new(NOW);
+    let clock = kyc_sandbox::FixedClock::new(NOW);
     let err = builder(&clock)
         .build()
         .unwrap()
@@ -345,7 +348,7 @@ fn starting_on_a_listener_outside_a_runtime_is_an_error_not_a_panic() {
 
 #[test]
 fn invalid_configurations_are_errors() {
-    let clock = kyc_sandbox::ManualClock::new(NOW);
+    let clock = kyc_sandbox::FixedClock::new(NOW);
     let cases: Vec<(&str, kyc_sandbox::SandboxBuilder)> = vec![
         ("no merchant", kyc_sandbox::Sandbox::builder(clock.clone())),
         ("empty secret", builder(&clock).merchant("3", "")),

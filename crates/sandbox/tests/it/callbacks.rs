@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use kyc_proto::{AuthenticationStatus, Callback};
-use kyc_sandbox::{CallbackOutcome, ManualClock, PROVIDER_RETRY_SCHEDULE, SCENARIO_FAIL_REASON};
+use kyc_sandbox::{CallbackOutcome, FixedClock, PROVIDER_RETRY_SCHEDULE, SCENARIO_FAIL_REASON};
 use kyc_sign::SigningKey;
 
 use crate::support::*;
@@ -118,7 +118,7 @@ async fn retries_until_a_plain_ok() {
 
 #[tokio::test]
 async fn gives_up_after_the_providers_eight_retries() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     // 3 h becomes 108 ms: the whole schedule runs in well under a second.
     let running = run(builder(&clock).time_scale(0.00001)).await;
     let receiver = receiver(vec![(503, "busy")]).await;
@@ -171,7 +171,7 @@ async fn unreachable_and_https_receivers_are_logged() {
 
 #[tokio::test]
 async fn a_receiver_slower_than_the_callback_timeout_is_retried() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let running = run(builder(&clock).callback_timeout(Duration::from_millis(100))).await;
     // Accepts connections and never answers.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use kyc_sandbox::ManualClock;
+use kyc_sandbox::FixedClock;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
@@ -32,7 +32,7 @@ fn connector(pem: &str, alpn: &[u8]) -> TlsConnector {
 
 #[tokio::test]
 async fn https_serves_http1_and_http2_with_the_generated_certificate() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let running = run(builder(&clock).https(true)).await;
     assert!(running.base_url().starts_with("https://127.0.0.1:"));
     let pem = running.certificate_pem().unwrap().to_owned();
@@ -96,7 +96,7 @@ async fn https_serves_http1_and_http2_with_the_generated_certificate() {
 
 #[tokio::test]
 async fn a_client_that_does_not_trust_the_certificate_is_refused() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let running = run(builder(&clock).https(true)).await;
     // Another sandbox's certificate is a different self-signed root.
     let other = builder(&clock).https(true).build().unwrap();

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use http_body_util::Full;
-use kyc_sandbox::{Endpoint, ManualClock};
+use kyc_sandbox::{Endpoint, FixedClock};
 
 use crate::support::*;
 
@@ -58,7 +58,7 @@ async fn log_over_http_shows_requests_and_callbacks_without_personal_data() {
 
 #[tokio::test]
 async fn log_is_bounded_and_can_be_turned_off() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let running = run(builder(&clock).log_capacity(3).log_endpoint(false)).await;
     for i in 0..5 {
         status(&running, &format!("u{i}")).await;
@@ -84,7 +84,7 @@ async fn log_is_bounded_and_can_be_turned_off() {
 
 #[tokio::test]
 async fn base_path_is_configurable_and_wildcard_addresses_show_loopback() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let running = builder(&clock)
         .base_path("/")
         .build()

@@ -1,5 +1,5 @@
 //! The one integration-test binary of `kyc-sandbox`. Every test starts its own sandbox on
-//! `127.0.0.1:0` with a `ManualClock`, and talks to it over loopback only.
+//! `127.0.0.1:0` with a `FixedClock`, and talks to it over loopback only.
 //!
 //! - `support`: the hand-built client side (multipart bytes written here, signed with
 //!   `kyc-sign`), a raw-TCP helper and a callback receiver;

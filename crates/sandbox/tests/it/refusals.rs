@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use kyc_sandbox::{ManualClock, RefusalCode};
+use kyc_sandbox::{FixedClock, RefusalCode};
 
 use crate::support::*;
 
@@ -214,7 +214,7 @@ async fn s104_missing_field() {
 
 #[tokio::test]
 async fn s105_invalid_field() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let running = run(builder(&clock).require_https_callbacks(true)).await;
     let now = ts();
     for (user, url) in [
@@ -294,7 +294,7 @@ async fn s107_stale_or_future_timestamp() {
 
 #[tokio::test]
 async fn s107_window_is_configurable() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let running = run(builder(&clock).freshness_window(Duration::from_secs(1))).await;
     clock.advance(Duration::from_millis(1001));
     apply(&running, "u", CALLBACK)
@@ -372,7 +372,7 @@ async fn s110_chunked_body() {
 
 #[tokio::test]
 async fn s111_body_too_large() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let running = run(builder(&clock).max_body_bytes(512)).await;
     let mut fields = apply_fields("u", CALLBACK, SECRET);
     fields.insert(0, ("padding".into(), "p".repeat(600)));
@@ -425,7 +425,7 @@ async fn s112_malformed_bodies() {
 
 #[tokio::test]
 async fn s113_too_many_fields() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let running = run(builder(&clock).max_fields(5)).await;
     let mut fields = apply_fields("u", CALLBACK, SECRET);
     fields.insert(0, ("extra".into(), "1".into()));
@@ -437,7 +437,7 @@ async fn s113_too_many_fields() {
 
 #[tokio::test]
 async fn s114_field_too_long() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let running = run(builder(&clock).max_field_bytes(64)).await;
     let long_url = format!("https://m.example/{}", "a".repeat(64));
     apply_raw(&running, MERCHANT, &apply_fields("u", &long_url, SECRET))
@@ -490,7 +490,7 @@ async fn s117_wrong_method() {
 
 #[tokio::test]
 async fn s118_body_too_slow() {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let running = run(builder(&clock).body_read_timeout(Duration::from_millis(200))).await;
     let head = format!(
         "POST /japan/v1/vexora/kycStatusQuery HTTP/1.1\r\nHost: x\r\nmerchantNo: {MERCHANT}\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"userId\":"

@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::HeaderValue;
 use http_body_util::Full;
-use kyc_sandbox::{ManualClock, Running};
+use kyc_sandbox::{FixedClock, Running};
 use kyc_sign::{Canonical, Settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -29,7 +29,7 @@ const APPLY_PATH: &str = "/japan/v1/vexora/kycApplyFor";
 
 /// A sandbox whose header and body read timeouts are short.
 async fn impatient() -> Running {
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     run(builder(&clock)
         .header_read_timeout(Duration::from_millis(300))
         .body_read_timeout(Duration::from_millis(300)))
@@ -272,7 +272,7 @@ async fn ten_megabyte_bodies_are_refused_without_a_crash() {
     assert_eq!(raw_status(&answer), Some(411));
 
     // With the limit raised above 10 MB, the whole body is read and the parser refuses it.
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let roomy = run(builder(&clock).max_body_bytes(16 * 1024 * 1024)).await;
     let huge_value = format!(
         "{{\"userId\":\"{}\",\"timestamp\":\"{NOW}\",\"sign\":\"{}\"}}",
@@ -838,7 +838,7 @@ async fn secrets_signatures_and_names_stay_out_of_logs_and_answers() {
 
     const NAME: &str = "ヤマダタロウ";
     let mut receiver = receiver(vec![(200, "OK")]).await;
-    let clock = ManualClock::new(NOW);
+    let clock = FixedClock::new(NOW);
     let running = run(builder(&clock)).await;
     let now = NOW.to_string();
     let form = |user: &str, furigana: &str| {
@@ -895,7 +895,7 @@ async fn secrets_signatures_and_names_stay_out_of_logs_and_answers() {
         log_body.contains("reject-leak"),
         "the log was captured: {log_body}"
     );
-    let bad = kyc_sandbox::Sandbox::builder(ManualClock::new(0))
+    let bad = kyc_sandbox::Sandbox::builder(FixedClock::new(0))
         .merchant(MERCHANT, SECRET)
         .time_scale(-1.0)
         .build()
