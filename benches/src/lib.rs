@@ -1,6 +1,7 @@
-//! Criterion benches for the `kyc-*` workspace; see `benches/README.md` for how to run them and
-//! the figures they produced. The benches live in `benches/`; this library holds what several
-//! of them share.
+//! Criterion benches for the `kyc-*` workspace, and the callgrind instruction counts that CI
+//! gates (the `instructions` bench and the `instructions-check` tool); see `benches/README.md`
+//! for how to run them and the figures they produced. The benches live in `benches/`; this
+//! library holds what several of them share.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
