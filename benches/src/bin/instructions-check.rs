@@ -29,7 +29,7 @@ const LIMIT_PERCENT: u64 = 10;
 
 const USAGE: &str = "usage: instructions-check [--update]
 
-Runs `cargo bench -p kyc-benches --bench instructions` and compares each instruction count
+Runs `cargo bench -p kyc-benches --features instructions --bench instructions` and compares each instruction count
 with benches/instructions.baseline; fails when one rose more than 10%.
   --update  rewrite the baseline with this run's counts (a deliberate, reviewed commit)";
 
@@ -119,6 +119,8 @@ fn run_bench() -> Result<Vec<u8>, String> {
             "bench",
             "-p",
             "kyc-benches",
+            "--features",
+            "instructions",
             "--bench",
             "instructions",
             "--",
