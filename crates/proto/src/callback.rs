@@ -15,12 +15,11 @@ use std::fmt;
 
 use kyc_sign::{Canonical, SigningKey};
 use serde::Serialize;
-use serde::de::{self, Deserialize, Deserializer, MapAccess};
 use serde_json::value::RawValue;
 
-use crate::application::PROVIDER_SETTINGS;
 use crate::error::MalformedJson;
-use crate::key::Key;
+use crate::object::{Key, RawObject};
+use crate::signing::PROVIDER_SETTINGS;
 use crate::{AuthenticationStatus, CallbackError, Sensitive, Timestamp, UserId, names};
 
 /// What the merchant answers after storing a callback: HTTP 200 with exactly this plain text
@@ -74,30 +73,6 @@ pub struct Callback {
     fail_reason: Option<Sensitive<String>>,
     timestamp: Timestamp,
     extra: Vec<(String, Sensitive<String>)>,
-}
-
-/// The body as received: names in order, each with its raw JSON text, borrowed from the body
-/// (a name is copied only when it held escapes).
-struct RawObject<'a>(Vec<(Key<'a>, &'a RawValue)>);
-
-impl<'de> Deserialize<'de> for RawObject<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> de::Visitor<'de> for Visitor {
-            type Value = RawObject<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'de>, A::Error> {
-                let mut fields = Vec::with_capacity(8);
-                while let Some(entry) = map.next_entry::<Key<'de>, &'de RawValue>()? {
-                    fields.push(entry);
-                }
-                Ok(RawObject(fields))
-            }
-        }
-        deserializer.deserialize_map(Visitor)
-    }
 }
 
 /// The most fields a callback may have: the documented five plus room for additions. Bounds

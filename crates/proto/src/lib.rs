@@ -56,17 +56,19 @@
 mod application;
 mod callback;
 mod error;
-mod key;
+mod lenient;
 pub mod names;
+mod object;
 mod response;
 mod sensitive;
+mod signing;
 mod status_query;
 mod values;
 
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use application::{Application, FilePart, FileSource, SignedForm, sign_fields, verify_fields};
+pub use application::{Application, FilePart, FileSource, SignedForm};
 pub use callback::{CALLBACK_ACK, Callback};
 pub use error::{CallbackError, DecodeError, MalformedJson, ValidationError, ValidationKind};
 pub use response::{
@@ -74,5 +76,6 @@ pub use response::{
     StatusResponse,
 };
 pub use sensitive::Sensitive;
+pub use signing::{sign_fields, verify_fields};
 pub use status_query::StatusQuery;
 pub use values::{CallbackUrl, Furigana, Timestamp, UserId};

@@ -5,7 +5,7 @@ use std::fmt;
 use kyc_sign::SigningKey;
 use serde::{Deserialize, Serialize};
 
-use crate::application::{sign_fields, verify_fields};
+use crate::signing::{sign_fields, verify_fields};
 use crate::{DecodeError, Timestamp, UserId, names};
 
 /// A signed status query for one user.
