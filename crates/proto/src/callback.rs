@@ -92,10 +92,6 @@ impl Callback {
     /// - [`CallbackError::MalformedField`]: the signature matched but a field breaks its
     ///   format (`sign` not a string, `userId` per [`UserId`], status digits, timestamp
     ///   digits, `failReason` not a string).
-    ///
-    /// # Examples
-    ///
-    /// See [`Callback`].
     pub fn verify(body: &[u8], key: &SigningKey) -> Result<Self, CallbackError> {
         let RawObject(raw) = serde_json::from_slice(body)
             .map_err(|err| CallbackError::MalformedJson(MalformedJson::from_json(err)))?;
@@ -229,10 +225,6 @@ impl Callback {
 
     /// A callback to send (the sandbox's side). An empty `fail_reason` is treated as `None`:
     /// empty fields are never sent.
-    ///
-    /// # Examples
-    ///
-    /// See [`Callback`].
     #[must_use]
     pub fn new(
         user_id: UserId,
@@ -324,20 +316,12 @@ impl Callback {
     }
 
     /// The user the result is about.
-    ///
-    /// # Examples
-    ///
-    /// See [`Callback`].
     #[must_use]
     pub fn user_id(&self) -> &UserId {
         &self.user_id
     }
 
     /// The business status.
-    ///
-    /// # Examples
-    ///
-    /// See [`Callback`].
     #[must_use]
     pub fn status(&self) -> &AuthenticationStatus {
         &self.status
@@ -362,10 +346,6 @@ impl Callback {
     }
 
     /// When the provider produced the callback (old values are normal for retries).
-    ///
-    /// # Examples
-    ///
-    /// See [`Callback`].
     #[must_use]
     pub fn timestamp(&self) -> Timestamp {
         self.timestamp

@@ -16,8 +16,10 @@ use crate::DecodeError;
 pub(crate) const STRING_OR_NUMBER: &str = "must be a string or a number";
 
 /// A tolerant field as received.
+#[derive(Default)]
 pub(crate) enum Lenient<T> {
     /// Not in the object (the field's `#[serde(default)]`).
+    #[default]
     Absent,
     /// `null`.
     Null,
@@ -25,12 +27,6 @@ pub(crate) enum Lenient<T> {
     Value(T),
     /// A value of another JSON type, and the rule it breaks.
     Broken(&'static str),
-}
-
-impl<T> Default for Lenient<T> {
-    fn default() -> Self {
-        Self::Absent
-    }
 }
 
 impl<T> Lenient<T> {

@@ -88,7 +88,7 @@ pub struct FilePart {
 impl FilePart {
     /// A file part, checked so that it can be written into a multipart header as it is.
     ///
-    /// Rules: `name` as for [`Application::with_text_field`]; `filename` 1 to 255 bytes
+    /// Rules: `name` as for [`Application::with_text_field`](crate::Application::with_text_field); `filename` 1 to 255 bytes
     /// without control characters, `"` or `\`; `content_type` 3 to 255 bytes of printable
     /// ASCII (spaces allowed for parameters) holding a `/`.
     ///
@@ -163,10 +163,6 @@ impl FilePart {
     }
 
     /// The form field name.
-    ///
-    /// # Examples
-    ///
-    /// See [`FilePart`].
     #[must_use]
     pub fn name(&self) -> &str {
         &self.name
@@ -189,10 +185,6 @@ impl FilePart {
     }
 
     /// The content type.
-    ///
-    /// # Examples
-    ///
-    /// See [`FilePart`].
     #[must_use]
     pub fn content_type(&self) -> &str {
         &self.content_type

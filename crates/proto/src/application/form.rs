@@ -60,10 +60,6 @@ impl<'a> SignedForm<'a> {
     }
 
     /// The text fields in sending order, `timestamp` and `sign` last.
-    ///
-    /// # Examples
-    ///
-    /// See [`SignedForm`].
     pub fn text_fields(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
         self.application.text_fields().chain([
             (names::TIMESTAMP, self.timestamp.as_str()),
@@ -89,10 +85,6 @@ impl<'a> SignedForm<'a> {
     }
 
     /// The signature sent as `sign`.
-    ///
-    /// # Examples
-    ///
-    /// See [`SignedForm`].
     #[must_use]
     pub fn signature(&self) -> &Signature {
         &self.signature

@@ -243,10 +243,6 @@ impl Application {
     }
 
     /// The user identifier.
-    ///
-    /// # Examples
-    ///
-    /// See [`Application::new`].
     #[must_use]
     pub fn user_id(&self) -> &UserId {
         &self.user_id
@@ -316,10 +312,6 @@ impl Application {
     }
 
     /// The file parts, in the order they were added.
-    ///
-    /// # Examples
-    ///
-    /// See [`Application::with_file`].
     #[must_use]
     pub fn files(&self) -> &[FilePart] {
         &self.files
@@ -333,10 +325,6 @@ impl Application {
     /// # Errors
     ///
     /// Only [`kyc_sign::Error::DuplicateName`], which the validated field names rule out.
-    ///
-    /// # Examples
-    ///
-    /// See [`Application`].
     pub fn signed_form(
         &self,
         timestamp: Timestamp,

@@ -62,10 +62,6 @@ impl ApplyData {
     }
 
     /// Sets `message`.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApplyData::new`].
     #[must_use]
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = Some(message.into());
@@ -93,21 +89,13 @@ impl ApplyData {
 
     /// The user id echoed by the provider (documented as present; kept optional to be
     /// tolerant).
-    ///
-    /// # Examples
-    ///
-    /// See [`ApplyData`].
     #[must_use]
     pub fn user_id(&self) -> Option<&str> {
         self.user_id.as_deref()
     }
 
-    /// The business status: only reachable after [`Response::api_result`] said the request was
+    /// The business status: only reachable after [`Response::api_result`](crate::Response::api_result) said the request was
     /// accepted.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApplyData`].
     #[must_use]
     pub fn authentication_status(&self) -> &AuthenticationStatus {
         &self.authentication_status
@@ -128,10 +116,6 @@ impl ApplyData {
     }
 
     /// Fields the documentation does not list, kept as received.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApplyData`].
     #[must_use]
     pub fn extra(&self) -> &Map<String, Value> {
         &self.extra
@@ -211,10 +195,6 @@ impl StatusData {
     }
 
     /// Sets `userId`.
-    ///
-    /// # Examples
-    ///
-    /// See [`StatusData::new`].
     #[must_use]
     pub fn with_user_id(mut self, user_id: impl Into<String>) -> Self {
         self.user_id = Some(user_id.into());
@@ -238,10 +218,6 @@ impl StatusData {
     }
 
     /// Sets `failReason`.
-    ///
-    /// # Examples
-    ///
-    /// See [`StatusData::new`].
     #[must_use]
     pub fn with_fail_reason(mut self, reason: impl Into<String>) -> Self {
         self.fail_reason = Some(Sensitive::new(reason.into()));
@@ -273,40 +249,24 @@ impl StatusData {
     }
 
     /// The user id, when the region sends it.
-    ///
-    /// # Examples
-    ///
-    /// See [`StatusData`].
     #[must_use]
     pub fn user_id(&self) -> Option<&str> {
         self.user_id.as_deref()
     }
 
     /// The business status.
-    ///
-    /// # Examples
-    ///
-    /// See [`StatusData`].
     #[must_use]
     pub fn authentication_status(&self) -> &AuthenticationStatus {
         &self.authentication_status
     }
 
     /// The provider's message.
-    ///
-    /// # Examples
-    ///
-    /// See [`StatusData::with_message`].
     #[must_use]
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
     }
 
     /// Why the application was rejected (personal data: do not log).
-    ///
-    /// # Examples
-    ///
-    /// See [`StatusData`].
     #[must_use]
     pub fn fail_reason(&self) -> Option<&str> {
         self.fail_reason
@@ -315,20 +275,12 @@ impl StatusData {
     }
 
     /// `kycNumber`, when sent as a string.
-    ///
-    /// # Examples
-    ///
-    /// See [`StatusData`].
     #[must_use]
     pub fn kyc_number(&self) -> Option<&str> {
         self.extra.get("kycNumber").and_then(Value::as_str)
     }
 
     /// `authenticationUrl`, when sent as a string.
-    ///
-    /// # Examples
-    ///
-    /// See [`StatusData::with_extra`].
     #[must_use]
     pub fn authentication_url(&self) -> Option<&str> {
         self.extra.get("authenticationUrl").and_then(Value::as_str)

@@ -114,10 +114,6 @@ impl<T> Response<T> {
     }
 
     /// Sets `data`.
-    ///
-    /// # Examples
-    ///
-    /// See [`Response::accepted`].
     #[must_use]
     pub fn with_data(mut self, data: T) -> Self {
         self.data = Some(data);
@@ -126,10 +122,6 @@ impl<T> Response<T> {
     }
 
     /// Sets `timestamp`, sent as a JSON string (the documented form).
-    ///
-    /// # Examples
-    ///
-    /// See [`Response::new`].
     #[must_use]
     pub fn with_timestamp(mut self, timestamp: Timestamp) -> Self {
         self.timestamp = Some(Text {
@@ -159,7 +151,7 @@ impl<T> Response<T> {
         self
     }
 
-    /// Sets or removes `success` (to build inconsistent answers in tests).
+    /// Sets or removes `success`, which [`Response::new`] sets from the code.
     ///
     /// # Examples
     ///
@@ -196,30 +188,18 @@ impl<T> Response<T> {
     }
 
     /// `msg`: the API layer's message (`success` does not mean the user is approved).
-    ///
-    /// # Examples
-    ///
-    /// See [`Response::new`].
     #[must_use]
     pub fn msg(&self) -> &str {
         &self.msg
     }
 
     /// `code`: the API layer's result code.
-    ///
-    /// # Examples
-    ///
-    /// See [`Response`].
     #[must_use]
     pub fn code(&self) -> &Code {
         &self.code
     }
 
     /// `timestamp` as text, whether it came as a string or a number.
-    ///
-    /// # Examples
-    ///
-    /// See [`Response`].
     #[must_use]
     pub fn timestamp(&self) -> Option<&str> {
         self.timestamp.as_ref().map(|t| t.text.as_str())
@@ -242,10 +222,6 @@ impl<T> Response<T> {
     }
 
     /// Envelope fields the documentation does not list, kept as received.
-    ///
-    /// # Examples
-    ///
-    /// See [`Response::with_extra`].
     #[must_use]
     pub fn extra(&self) -> &Map<String, Value> {
         &self.extra
@@ -547,30 +523,18 @@ enum FailureKind {
 
 impl ApiFailure {
     /// The response code.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiFailure`].
     #[must_use]
     pub fn code(&self) -> &Code {
         &self.code
     }
 
     /// The provider's `msg`.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiFailure`].
     #[must_use]
     pub fn msg(&self) -> &str {
         &self.msg
     }
 
     /// Whether retrying the same request may succeed (`8000`, `5000`).
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiFailure`].
     #[must_use]
     pub fn is_retryable(&self) -> bool {
         self.kind == FailureKind::Refused && self.code.is_retryable()
