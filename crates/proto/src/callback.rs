@@ -15,12 +15,11 @@ use std::fmt;
 
 use kyc_sign::{Canonical, SigningKey};
 use serde::Serialize;
-use serde::de::{self, Deserialize, Deserializer, MapAccess};
 use serde_json::value::RawValue;
 
-use crate::application::PROVIDER_SETTINGS;
 use crate::error::MalformedJson;
-use crate::key::Key;
+use crate::object::{Key, RawObject};
+use crate::signing::PROVIDER_SETTINGS;
 use crate::{AuthenticationStatus, CallbackError, Sensitive, Timestamp, UserId, names};
 
 /// What the merchant answers after storing a callback: HTTP 200 with exactly this plain text
@@ -76,30 +75,6 @@ pub struct Callback {
     extra: Vec<(String, Sensitive<String>)>,
 }
 
-/// The body as received: names in order, each with its raw JSON text, borrowed from the body
-/// (a name is copied only when it held escapes).
-struct RawObject<'a>(Vec<(Key<'a>, &'a RawValue)>);
-
-impl<'de> Deserialize<'de> for RawObject<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> de::Visitor<'de> for Visitor {
-            type Value = RawObject<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'de>, A::Error> {
-                let mut fields = Vec::with_capacity(8);
-                while let Some(entry) = map.next_entry::<Key<'de>, &'de RawValue>()? {
-                    fields.push(entry);
-                }
-                Ok(RawObject(fields))
-            }
-        }
-        deserializer.deserialize_map(Visitor)
-    }
-}
-
 /// The most fields a callback may have: the documented five plus room for additions. Bounds
 /// the work an unauthenticated body can cause.
 const MAX_FIELDS: usize = 64;
@@ -117,10 +92,6 @@ impl Callback {
     /// - [`CallbackError::MalformedField`]: the signature matched but a field breaks its
     ///   format (`sign` not a string, `userId` per [`UserId`], status digits, timestamp
     ///   digits, `failReason` not a string).
-    ///
-    /// # Examples
-    ///
-    /// See [`Callback`].
     pub fn verify(body: &[u8], key: &SigningKey) -> Result<Self, CallbackError> {
         let RawObject(raw) = serde_json::from_slice(body)
             .map_err(|err| CallbackError::MalformedJson(MalformedJson::from_json(err)))?;
@@ -254,10 +225,6 @@ impl Callback {
 
     /// A callback to send (the sandbox's side). An empty `fail_reason` is treated as `None`:
     /// empty fields are never sent.
-    ///
-    /// # Examples
-    ///
-    /// See [`Callback`].
     #[must_use]
     pub fn new(
         user_id: UserId,
@@ -349,20 +316,12 @@ impl Callback {
     }
 
     /// The user the result is about.
-    ///
-    /// # Examples
-    ///
-    /// See [`Callback`].
     #[must_use]
     pub fn user_id(&self) -> &UserId {
         &self.user_id
     }
 
     /// The business status.
-    ///
-    /// # Examples
-    ///
-    /// See [`Callback`].
     #[must_use]
     pub fn status(&self) -> &AuthenticationStatus {
         &self.status
@@ -387,10 +346,6 @@ impl Callback {
     }
 
     /// When the provider produced the callback (old values are normal for retries).
-    ///
-    /// # Examples
-    ///
-    /// See [`Callback`].
     #[must_use]
     pub fn timestamp(&self) -> Timestamp {
         self.timestamp

@@ -253,32 +253,18 @@ enum DecodeKind {
 }
 
 impl DecodeError {
+    /// A `serde_json` error, by its category: serde's message is dropped, since for data
+    /// errors it can quote a value.
     pub(crate) fn json(err: serde_json::Error) -> Self {
         use serde_json::error::Category;
-        // A field error raised by our own visitors travels through serde as a custom message;
-        // recover it so the caller gets the field, not a line number.
-        match err.classify() {
-            Category::Syntax | Category::Eof | Category::Io => Self {
-                kind: DecodeKind::Syntax(err),
+        let kind = match err.classify() {
+            Category::Syntax | Category::Eof | Category::Io => DecodeKind::Syntax(err),
+            Category::Data => DecodeKind::Shape {
+                line: err.line(),
+                column: err.column(),
             },
-            Category::Data => {
-                let message = err.to_string();
-                if let Some(found) = FieldMarker::parse(&message) {
-                    return Self {
-                        kind: DecodeKind::Field {
-                            field: found.0,
-                            rule: found.1,
-                        },
-                    };
-                }
-                Self {
-                    kind: DecodeKind::Shape {
-                        line: err.line(),
-                        column: err.column(),
-                    },
-                }
-            }
-        }
+        };
+        Self { kind }
     }
 
     pub(crate) fn for_field(field: &'static str, rule: &'static str) -> Self {
@@ -387,45 +373,6 @@ impl std::error::Error for DecodeError {
             DecodeKind::Invalid(err) => Some(err),
             DecodeKind::Shape { .. } | DecodeKind::Field { .. } => None,
         }
-    }
-}
-
-/// How our own serde visitors report a field error through serde's string-only custom error,
-/// so that [`DecodeError::json`] can turn it back into a typed field error.
-pub(crate) struct FieldMarker;
-
-impl FieldMarker {
-    const PREFIX: &'static str = "kyc-proto field ";
-
-    /// Every field and rule a visitor may report: the message is matched against this list,
-    /// so nothing from the input can end up in a `&'static str`.
-    const KNOWN: &'static [(&'static str, &'static str)] = &[
-        ("code", "is missing"),
-        ("code", "is given more than once"),
-        ("code", "must be a string or a number"),
-        ("msg", "is given more than once"),
-        ("msg", "must be a string"),
-        ("timestamp", "is given more than once"),
-        ("timestamp", "must be a string or a number"),
-        ("success", "is given more than once"),
-        ("success", "must be a boolean or \"true\"/\"false\""),
-        ("data", "is given more than once"),
-        ("data", "does not match the documented shape"),
-        ("authenticationStatus", "must be a string or a number"),
-    ];
-
-    pub(crate) fn message(field: &'static str, rule: &'static str) -> String {
-        format!("{}{field}: {rule}", Self::PREFIX)
-    }
-
-    fn parse(message: &str) -> Option<(&'static str, &'static str)> {
-        // serde_json appends " at line L column C" to custom messages.
-        let rest = message.strip_prefix(Self::PREFIX)?;
-        Self::KNOWN.iter().copied().find(|(field, rule)| {
-            rest.strip_prefix(field)
-                .and_then(|r| r.strip_prefix(": "))
-                .is_some_and(|r| r.starts_with(rule))
-        })
     }
 }
 
@@ -618,15 +565,6 @@ impl std::error::Error for MalformedJson {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn field_marker_round_trips_every_known_pair() {
-        for (field, rule) in FieldMarker::KNOWN {
-            let message = format!("{} at line 1 column 2", FieldMarker::message(field, rule));
-            assert_eq!(FieldMarker::parse(&message), Some((*field, *rule)));
-        }
-        assert_eq!(FieldMarker::parse("kyc-proto field evil: anything"), None);
-    }
 
     #[test]
     fn type_errors_drop_serde_message_that_may_quote_values() {

@@ -19,23 +19,6 @@ use crate::{
 /// that seeds built from the vectors get past the signature).
 pub const FUZZ_SECRET: &str = "TEST_SECRET_DO_NOT_USE";
 
-/// `from_slice`'s one-pass fast path must give what the general decoder gives.
-fn same_as_general_path<T>(fast: &Result<Response<T>, crate::DecodeError>, data: &[u8])
-where
-    T: DeserializeOwned + PartialEq + Debug,
-{
-    let general = serde_json::from_slice::<Response<T>>(data);
-    match (fast, general) {
-        (Ok(fast), Ok(general)) => assert_eq!(fast, &general, "the two decoding paths differ"),
-        (Err(_), Err(_)) => {}
-        (fast, general) => panic!(
-            "the two decoding paths disagree: fast {:?}, general {:?}",
-            fast.as_ref().map(|_| ()),
-            general.map(|_| ())
-        ),
-    }
-}
-
 /// The `decode` fuzz target: arbitrary bytes into every decoder, which must never panic, and
 /// whatever decodes must survive its own encoding.
 ///
@@ -46,14 +29,10 @@ where
 pub fn decode(data: &[u8]) {
     let key = SigningKey::new(FUZZ_SECRET).expect("the fuzz secret is not empty");
 
-    let apply = ApplyResponse::from_slice(data);
-    same_as_general_path(&apply, data);
-    if let Ok(response) = apply {
+    if let Ok(response) = ApplyResponse::from_slice(data) {
         response_round_trip(&response);
     }
-    let status = StatusResponse::from_slice(data);
-    same_as_general_path(&status, data);
-    if let Ok(response) = status {
+    if let Ok(response) = StatusResponse::from_slice(data) {
         response_round_trip(&response);
     }
     if let Ok(callback) = Callback::verify(data, &key) {

@@ -57,17 +57,19 @@ mod application;
 mod callback;
 mod clock;
 mod error;
-mod key;
+mod lenient;
 pub mod names;
+mod object;
 mod response;
 mod sensitive;
+mod signing;
 mod status_query;
 mod values;
 
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use application::{Application, FilePart, FileSource, SignedForm, sign_fields, verify_fields};
+pub use application::{Application, FilePart, FileSource, SignedForm};
 pub use callback::{CALLBACK_ACK, Callback};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{CallbackError, DecodeError, MalformedJson, ValidationError, ValidationKind};
@@ -76,5 +78,6 @@ pub use response::{
     StatusResponse,
 };
 pub use sensitive::Sensitive;
+pub use signing::{sign_fields, verify_fields};
 pub use status_query::StatusQuery;
 pub use values::{CallbackUrl, Furigana, Timestamp, UserId};

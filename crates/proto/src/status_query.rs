@@ -5,7 +5,7 @@ use std::fmt;
 use kyc_sign::SigningKey;
 use serde::{Deserialize, Serialize};
 
-use crate::application::{sign_fields, verify_fields};
+use crate::signing::{sign_fields, verify_fields};
 use crate::{DecodeError, Timestamp, UserId, names};
 
 /// A signed status query for one user.
@@ -49,10 +49,6 @@ struct Wire {
 
 impl StatusQuery {
     /// Signs a query for `user_id` at `timestamp`.
-    ///
-    /// # Examples
-    ///
-    /// See [`StatusQuery`].
     #[must_use]
     pub fn new(user_id: UserId, timestamp: Timestamp, key: &SigningKey) -> Self {
         let millis = timestamp.to_string();
@@ -110,10 +106,6 @@ impl StatusQuery {
     /// # Errors
     ///
     /// [`kyc_sign::Error::Mismatch`] or [`kyc_sign::Error::MalformedSignature`].
-    ///
-    /// # Examples
-    ///
-    /// See [`StatusQuery`].
     pub fn verify(&self, key: &SigningKey) -> Result<(), kyc_sign::Error> {
         let millis = self.timestamp.to_string();
         verify_fields(
@@ -127,10 +119,6 @@ impl StatusQuery {
     }
 
     /// The user the query is about.
-    ///
-    /// # Examples
-    ///
-    /// See [`StatusQuery`].
     #[must_use]
     pub fn user_id(&self) -> &UserId {
         &self.user_id
@@ -169,10 +157,6 @@ impl StatusQuery {
     }
 
     /// The body: `{"sign":"…","timestamp":"…","userId":"…"}`, all JSON strings.
-    ///
-    /// # Examples
-    ///
-    /// See [`StatusQuery`].
     #[must_use]
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("three string fields always serialise")

@@ -6,7 +6,8 @@
 //! - `callbacks`: callback verification against the shared signature vectors, and the
 //!   field-boundary-shifting attack;
 //! - `properties`: proptest invariants (applications round-trip through their field list, the
-//!   furigana normaliser is idempotent and its output validates);
+//!   furigana normaliser is idempotent and its output validates, decoded responses re-encode to
+//!   a fixed point);
 //! - `fuzz_corpus`: the committed `decode` fuzz seeds replayed through the fuzz entry point.
 
 mod callbacks;
