@@ -1,0 +1,682 @@
+//! [`Ledger`]: connect by URL, record in one transaction each, read state and history.
+
+use std::fmt;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::time::Duration;
+
+use futures_core::Stream;
+use futures_core::future::BoxFuture;
+use futures_util::StreamExt;
+use kyc_proto::{AuthenticationStatus, Callback, Sensitive, StatusData, Timestamp, UserId};
+
+use crate::record::{ApplicationOutcome, Counts, Event, EventKind, Recorded, UserState, rank};
+use crate::{Error, identity, migrations, sql};
+
+/// The cut-off after which a user whose status is not final is due for reconciliation: 25
+/// hours, past the provider's retry window (it stops calling back about 24 hours after the
+/// result).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(kyc_store::DEFAULT_CUTOFF.as_secs(), 25 * 3600);
+/// ```
+pub const DEFAULT_CUTOFF: Duration = Duration::from_secs(25 * 3600);
+
+/// The merchant's ledger of KYC events per user, on SQLite or PostgreSQL.
+///
+/// Cheap to clone (a connection pool inside) and `Send + Sync`. Every `record_*` call is one
+/// transaction and returns after it committed. See the crate docs for the rules.
+///
+/// # Examples
+///
+/// See the crate docs.
+#[derive(Clone)]
+pub struct Ledger {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool and `$dialect` to its [`sql::Dialect`]:
+/// the code is the same for both, type-checked once per backend.
+macro_rules! with_pool {
+    ($ledger:expr, $pool:ident, $dialect:ident => $body:expr) => {
+        match &$ledger.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite($pool) => {
+                let $dialect = &sql::SQLITE;
+                $body
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres($pool) => {
+                let $dialect = &sql::POSTGRES;
+                $body
+            }
+        }
+    };
+}
+
+/// One event ready to store.
+struct Row_<'a> {
+    identity: [u8; 32],
+    user_id: &'a UserId,
+    kind: EventKind,
+    status: Option<&'a AuthenticationStatus>,
+    at: Timestamp,
+    fail_reason: Option<&'a str>,
+    code: Option<&'a str>,
+    retryable: bool,
+    /// 1 for an accepted application: it opens an attempt.
+    opens_attempt: i64,
+}
+
+impl Ledger {
+    /// Connects to the ledger at `url` and brings its schema to this version.
+    ///
+    /// - `sqlite://PATH` (or `sqlite:PATH`): the file is created when missing, opened in WAL
+    ///   mode with `synchronous=FULL` (a commit is on disk before it returns). Needs the
+    ///   `sqlite` feature (default).
+    /// - `postgres://…` or `postgresql://…`: any libpq-style URL sqlx accepts, TLS through
+    ///   rustls (`sslmode=require`…). Needs the `postgres` feature.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Url`](crate::ErrorKind::Url) for another scheme or a malformed URL;
+    /// [`ErrorKind::NotAFile`](crate::ErrorKind::NotAFile) when the SQLite path is a
+    /// directory, a FIFO, a device or a socket (checked before opening, so it never blocks);
+    /// [`ErrorKind::Database`](crate::ErrorKind::Database) when the database cannot be opened
+    /// or reached; [`ErrorKind::Migration`](crate::ErrorKind::Migration) when the schema
+    /// cannot be migrated.
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        match scheme {
+            #[cfg(feature = "sqlite")]
+            "sqlite" => Self::connect_sqlite(url).await,
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => Self::connect_postgres(url).await,
+            other => Err(Error::scheme(other)),
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    async fn connect_sqlite(url: &str) -> Result<Self, Error> {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(Error::url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full);
+        check_regular_file(options.get_filename())?;
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .connect_with(options)
+            .await?;
+        migrations::sqlite()
+            .await?
+            .run(&pool)
+            .await
+            .map_err(Error::migration)?;
+        Ok(Self {
+            backend: Backend::Sqlite(pool),
+        })
+    }
+
+    #[cfg(feature = "postgres")]
+    async fn connect_postgres(url: &str) -> Result<Self, Error> {
+        let options = sqlx::postgres::PgConnectOptions::from_str(url).map_err(Error::url)?;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .connect_with(options)
+            .await?;
+        migrations::postgres()
+            .await?
+            .run(&pool)
+            .await
+            .map_err(Error::migration)?;
+        Ok(Self {
+            backend: Backend::Postgres(pool),
+        })
+    }
+
+    /// Records an application sent at `at` and how the provider answered it. An accepted one
+    /// opens a new attempt; a refused one only joins the history.
+    ///
+    /// Pass the provider's answer timestamp as `at` when the answer has one: the ordering rule
+    /// compares it with callback timestamps, which come from the provider's clock.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Invalid`](crate::ErrorKind::Invalid) for a timestamp beyond 63 bits;
+    /// [`ErrorKind::Database`](crate::ErrorKind::Database) when the write failed (nothing was
+    /// recorded).
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn record_application(
+        &self,
+        user_id: &UserId,
+        at: Timestamp,
+        outcome: &ApplicationOutcome,
+    ) -> Result<Recorded, Error> {
+        let identity = identity::of_application(user_id, at, outcome);
+        let row = match outcome {
+            ApplicationOutcome::Accepted(status) => Row_ {
+                identity,
+                user_id,
+                kind: EventKind::Application,
+                status: Some(status),
+                at,
+                fail_reason: None,
+                code: None,
+                retryable: false,
+                opens_attempt: 1,
+            },
+            ApplicationOutcome::Refused {
+                code,
+                reason,
+                retryable,
+            } => Row_ {
+                identity,
+                user_id,
+                kind: EventKind::Application,
+                status: None,
+                at,
+                fail_reason: reason.as_deref(),
+                code: Some(code),
+                retryable: *retryable,
+                opens_attempt: 0,
+            },
+        };
+        self.record(row).await
+    }
+
+    /// Records a verified callback: [`Recorded::New`] the first time its content is seen
+    /// (then answer `OK`), [`Recorded::Duplicate`] for a retry of a recorded one (answer `OK`
+    /// too), [`Recorded::Stale`] when it is kept but does not change the current state.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::record_application`]. Answer the provider `5xx` on any error: it retries.
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn record_callback(&self, callback: &Callback) -> Result<Recorded, Error> {
+        self.record(Row_ {
+            identity: identity::of_callback(callback),
+            user_id: callback.user_id(),
+            kind: EventKind::Callback,
+            status: Some(callback.status()),
+            at: callback.timestamp(),
+            fail_reason: callback.fail_reason(),
+            code: None,
+            retryable: false,
+            opens_attempt: 0,
+        })
+        .await
+    }
+
+    /// Records the answer to a status query about `user_id`, timed `at` (the answer's own
+    /// `timestamp` when it has one, else when the query was sent), by the same rules as a
+    /// callback.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Invalid`](crate::ErrorKind::Invalid) when `data` names another user, or
+    /// for a timestamp beyond 63 bits; otherwise as [`Ledger::record_application`].
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn record_status(
+        &self,
+        user_id: &UserId,
+        data: &StatusData,
+        at: Timestamp,
+    ) -> Result<Recorded, Error> {
+        if data
+            .user_id()
+            .is_some_and(|named| named != user_id.as_str())
+        {
+            return Err(Error::invalid(
+                "userId",
+                "of the status answer is not the user asked about",
+            ));
+        }
+        self.record(Row_ {
+            identity: identity::of_status(user_id, data, at),
+            user_id,
+            kind: EventKind::Status,
+            status: Some(data.authentication_status()),
+            at,
+            fail_reason: data.fail_reason(),
+            code: None,
+            retryable: false,
+            opens_attempt: 0,
+        })
+        .await
+    }
+
+    /// A handler for `kyc_client::CallbackService`: records each callback and succeeds once it
+    /// is stored (new, duplicate or stale), so the service answers `OK` only after commit and
+    /// `5xx` on a failed write.
+    ///
+    /// ```ignore
+    /// let service = CallbackService::new(&client, ledger.callback_handler());
+    /// ```
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub fn callback_handler(
+        &self,
+    ) -> impl Fn(Callback) -> BoxFuture<'static, Result<(), Error>> + Clone + Send + Sync + 'static
+    {
+        let ledger = self.clone();
+        move |callback: Callback| {
+            let ledger = ledger.clone();
+            Box::pin(async move { ledger.record_callback(&callback).await.map(|_| ()) })
+        }
+    }
+
+    /// One event, one transaction: the event once by its identity, then the user's row, then
+    /// the current state when the event comes after the deciding one. Dropping the future
+    /// before it resolves rolls the transaction back.
+    async fn record(&self, row: Row_<'_>) -> Result<Recorded, Error> {
+        let at = millis("timestamp", row.at)?;
+        let rank = rank(row.status);
+        let status = row.status.map(AuthenticationStatus::as_str);
+        let carries_status = row.status.is_some().then_some(at);
+        with_pool!(self, pool, dialect => {
+            let mut tx = pool.begin_with(dialect.begin).await?;
+            let inserted = sqlx::query(sql::INSERT_EVENT)
+                .bind(&row.identity[..])
+                .bind(row.user_id.as_str())
+                .bind(row.kind.as_str())
+                .bind(status)
+                .bind(rank)
+                .bind(at)
+                .bind(row.fail_reason)
+                .bind(row.code)
+                .bind(row.retryable)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if inserted == 0 {
+                tx.rollback().await?;
+                return Ok(Recorded::Duplicate);
+            }
+            sqlx::query(sql::UPSERT_USER)
+                .bind(row.user_id.as_str())
+                .bind(row.opens_attempt)
+                .bind(carries_status)
+                .execute(&mut *tx)
+                .await?;
+            let outcome = match status {
+                None => Recorded::New,
+                Some(status) => {
+                    let advanced = sqlx::query(sql::ADVANCE_STATE)
+                        .bind(row.user_id.as_str())
+                        .bind(status)
+                        .bind(rank)
+                        .bind(at)
+                        .bind(row.fail_reason)
+                        .bind(&row.identity[..])
+                        .bind(row.fail_reason.unwrap_or(""))
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if advanced == 0 { Recorded::Stale } else { Recorded::New }
+                }
+            };
+            tx.commit().await?;
+            Ok(outcome)
+        })
+    }
+
+    /// The user's current state, or `None` when nothing about the user was recorded.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Database`](crate::ErrorKind::Database) when the read failed;
+    /// [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt) when a stored value does not read
+    /// back.
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn state(&self, user_id: &UserId) -> Result<Option<UserState>, Error> {
+        with_pool!(self, pool, _dialect => {
+            let row = sqlx::query_as::<_, StateRow>(sql::SELECT_STATE)
+                .bind(user_id.as_str())
+                .fetch_optional(pool)
+                .await?;
+            row.map(state_from_row).transpose()
+        })
+    }
+
+    /// The user's events in order: by timestamp; at one instant an application first, then
+    /// the others as recorded. Empty when nothing was recorded.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::state`].
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn history(&self, user_id: &UserId) -> Result<Vec<Event>, Error> {
+        with_pool!(self, pool, _dialect => {
+            let rows = sqlx::query_as::<_, EventRow>(sql::SELECT_HISTORY)
+                .bind(user_id.as_str())
+                .fetch_all(pool)
+                .await?;
+            events_from_rows(rows)
+        })
+    }
+
+    /// Up to `limit` users due for reconciliation at `now`: current status not final, latest
+    /// status-carrying event before `now - older_than` (see [`DEFAULT_CUTOFF`]), and not
+    /// claimed by a running lease. Oldest first. Reads only; see [`Ledger::claim_due`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::state`]; [`ErrorKind::Invalid`](crate::ErrorKind::Invalid) for a `now`
+    /// beyond 63 bits.
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn due(
+        &self,
+        now: Timestamp,
+        older_than: Duration,
+        limit: u32,
+    ) -> Result<Vec<UserId>, Error> {
+        let now_ms = millis("now", now)?;
+        let cutoff = now_ms.saturating_sub(duration_ms(older_than));
+        with_pool!(self, pool, _dialect => {
+            let rows = sqlx::query_as::<_, (String,)>(sql::SELECT_DUE)
+                .bind(cutoff)
+                .bind(now_ms)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.into_iter().map(|(user,)| user_id_from(user)).collect()
+        })
+    }
+
+    /// Claims up to `limit` due users (as [`Ledger::due`]) for `lease`: until `now + lease`
+    /// no other claimer, in this process or another, gets them. The claim is one committed
+    /// transaction (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent claimers split the
+    /// due users instead of waiting). A user whose status answer is recorded stops being due
+    /// until the cut-off has passed again; one whose query failed is due again when the lease
+    /// ends. Returned in user order.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::due`].
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn claim_due(
+        &self,
+        now: Timestamp,
+        older_than: Duration,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<UserId>, Error> {
+        let now_ms = millis("now", now)?;
+        let cutoff = now_ms.saturating_sub(duration_ms(older_than));
+        let lease_until = now_ms.saturating_add(duration_ms(lease));
+        with_pool!(self, pool, dialect => {
+            let mut tx = pool.begin_with(dialect.begin).await?;
+            let rows = sqlx::query_as::<_, (String,)>(dialect.claim)
+                .bind(cutoff)
+                .bind(now_ms)
+                .bind(i64::from(limit))
+                .bind(lease_until)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            let mut users = rows
+                .into_iter()
+                .map(|(user,)| user_id_from(user))
+                .collect::<Result<Vec<_>, Error>>()?;
+            users.sort();
+            Ok(users)
+        })
+    }
+
+    /// How many users are in each current status.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::state`].
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn counts(&self) -> Result<Counts, Error> {
+        with_pool!(self, pool, _dialect => {
+            let rows = sqlx::query_as::<_, (Option<String>, i64)>(sql::COUNT_BY_STATUS)
+                .fetch_all(pool)
+                .await?;
+            counts_from_rows(rows)
+        })
+    }
+
+    /// Every user's current state, in user order, as a stream read from the database as it
+    /// is consumed (one row in memory at a time, whatever the ledger's size): for CSV or
+    /// JSON-lines export (`UserState` is `Serialize`).
+    ///
+    /// # Errors
+    ///
+    /// Each item as [`Ledger::state`].
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub fn export(&self) -> impl Stream<Item = Result<UserState, Error>> + Send + '_ {
+        let stream: Pin<Box<dyn Stream<Item = Result<UserState, Error>> + Send + '_>> = with_pool!(self, pool, _dialect => {
+            Box::pin(
+                sqlx::query_as::<_, StateRow>(sql::SELECT_STATES)
+                    .fetch(pool)
+                    .map(|row| state_from_row(row?)),
+            )
+        });
+        stream
+    }
+
+    /// Closes the pool: waits for connections in use to be returned, then closes them all.
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn close(&self) {
+        with_pool!(self, pool, _dialect => pool.close().await)
+    }
+
+    /// Which backend this ledger is on: `"sqlite"` or `"postgres"`.
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    #[must_use]
+    pub fn backend(&self) -> &'static str {
+        match self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => "sqlite",
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+impl fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL is not kept: it may hold a password.
+        f.debug_struct("Ledger")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Refuses a SQLite path that exists but is not a regular file: opening a FIFO blocks until a
+/// writer comes, a device or a directory fails late and obscurely.
+#[cfg(feature = "sqlite")]
+fn check_regular_file(path: &std::path::Path) -> Result<(), Error> {
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        // Missing: created on open (or an in-memory name). Other failures surface on open.
+        Err(_) => return Ok(()),
+    };
+    let file_type = metadata.file_type();
+    if file_type.is_file() {
+        return Ok(());
+    }
+    let what = if file_type.is_dir() {
+        "a directory"
+    } else {
+        describe_special(&file_type)
+    };
+    Err(Error::not_a_file(what))
+}
+
+#[cfg(all(feature = "sqlite", unix))]
+fn describe_special(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+
+    if file_type.is_fifo() {
+        "a FIFO"
+    } else if file_type.is_char_device() || file_type.is_block_device() {
+        "a device"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+#[cfg(all(feature = "sqlite", not(unix)))]
+fn describe_special(_: &std::fs::FileType) -> &'static str {
+    "not a regular file"
+}
+
+/// `user_id, status, status_at, status_reason, applications, last_event_at`.
+type StateRow = (
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    i64,
+    Option<i64>,
+);
+
+/// `kind, status, at, fail_reason, code, retryable`.
+type EventRow = (
+    String,
+    Option<String>,
+    i64,
+    Option<String>,
+    Option<String>,
+    bool,
+);
+
+fn state_from_row(row: StateRow) -> Result<UserState, Error> {
+    let (user_id, status, status_at, reason, applications, last_event_at) = row;
+    Ok(UserState {
+        user_id: user_id_from(user_id)?,
+        status: status.as_deref().map(AuthenticationStatus::from_wire),
+        timestamp: status_at.map(|at| timestamp("status_at", at)).transpose()?,
+        fail_reason: reason.map(Sensitive::new),
+        applications: u32::try_from(applications)
+            .map_err(|_| Error::corrupt("applications", "is out of range"))?,
+        last_event_at: last_event_at
+            .map(|at| timestamp("last_event_at", at))
+            .transpose()?,
+    })
+}
+
+/// Numbers the attempts: each accepted application opens the next one.
+fn events_from_rows(rows: Vec<EventRow>) -> Result<Vec<Event>, Error> {
+    let mut attempt = 0u32;
+    rows.into_iter()
+        .map(|(kind, status, at, fail_reason, code, retryable)| {
+            let kind = EventKind::from_stored(&kind)
+                .ok_or_else(|| Error::corrupt("kind", "is not an event kind"))?;
+            let status = status.as_deref().map(AuthenticationStatus::from_wire);
+            if kind == EventKind::Application && status.is_some() {
+                attempt = attempt.saturating_add(1);
+            }
+            Ok(Event {
+                kind,
+                attempt,
+                status,
+                timestamp: timestamp("at", at)?,
+                fail_reason: fail_reason.map(Sensitive::new),
+                code,
+                retryable,
+            })
+        })
+        .collect()
+}
+
+/// In wire order whatever the database's collation: `None` first, then shorter values first
+/// (they are numbers), then by text.
+fn counts_from_rows(rows: Vec<(Option<String>, i64)>) -> Result<Counts, Error> {
+    let mut by_status = rows
+        .into_iter()
+        .map(|(status, count)| {
+            let count = u64::try_from(count).map_err(|_| Error::corrupt("count", "is negative"))?;
+            Ok((status, count))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    by_status.sort_by(|(a, _), (b, _)| {
+        let key = |s: &Option<String>| s.as_ref().map(|s| (s.len(), s.clone()));
+        key(a).cmp(&key(b))
+    });
+    Ok(Counts {
+        by_status: by_status
+            .into_iter()
+            .map(|(status, count)| {
+                (
+                    status.as_deref().map(AuthenticationStatus::from_wire),
+                    count,
+                )
+            })
+            .collect(),
+    })
+}
+
+fn user_id_from(text: String) -> Result<UserId, Error> {
+    UserId::new(text).map_err(|_| Error::corrupt("user_id", "breaks the userId rule"))
+}
+
+/// A timestamp as the database stores it (signed 64 bits).
+fn millis(field: &'static str, at: Timestamp) -> Result<i64, Error> {
+    i64::try_from(at.as_millis()).map_err(|_| Error::invalid(field, "must fit in 63 bits"))
+}
+
+fn timestamp(field: &'static str, millis: i64) -> Result<Timestamp, Error> {
+    u64::try_from(millis)
+        .map(Timestamp::from_millis)
+        .map_err(|_| Error::corrupt(field, "is negative"))
+}
+
+fn duration_ms(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
