@@ -66,6 +66,10 @@ enum Detail {
     /// The URL's scheme (never the whole URL: it may hold a password).
     Scheme(String),
     /// What the SQLite path is instead of a file.
+    #[cfg_attr(
+        not(feature = "sqlite"),
+        allow(dead_code, reason = "SQLite paths only")
+    )]
     FileType(&'static str),
     Field(&'static str, &'static str),
 }
@@ -134,6 +138,7 @@ impl Error {
         Self::new(ErrorKind::Url, Detail::None).with_source(source)
     }
 
+    #[cfg(feature = "sqlite")]
     pub(crate) fn not_a_file(what: &'static str) -> Self {
         Self::new(ErrorKind::NotAFile, Detail::FileType(what))
     }

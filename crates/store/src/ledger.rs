@@ -273,13 +273,23 @@ impl Ledger {
     /// is stored (new, duplicate or stale), so the service answers `OK` only after commit and
     /// `5xx` on a failed write.
     ///
-    /// ```ignore
-    /// let service = CallbackService::new(&client, ledger.callback_handler());
-    /// ```
-    ///
     /// # Examples
     ///
-    /// See the crate docs.
+    /// ```
+    /// use kyc_client::{CallbackService, Client};
+    /// use kyc_store::Ledger;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let url = format!("sqlite://{}/kyc.db", dir.path().display());
+    /// let client = Client::builder().merchant_no("1027749636").app_secret("s").build()?;
+    /// let ledger = Ledger::connect(&url).await?;
+    /// let service = CallbackService::new(&client, ledger.callback_handler());
+    /// # let _ = service;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn callback_handler(
         &self,
     ) -> impl Fn(Callback) -> BoxFuture<'static, Result<(), Error>> + Clone + Send + Sync + 'static

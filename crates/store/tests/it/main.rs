@@ -4,6 +4,7 @@
 //!   schema, dropped at the end) and `both_backends!`, which instantiates a test of `rules` once
 //!   per backend;
 //! - `rules`: the suite every backend must pass, one test per rule of the crate docs;
+//! - `receiver`: the ledger behind `kyc_client::CallbackService`, on both backends;
 //! - `sqlite`: what only the SQLite backend has (the file it is given, WAL mode).
 //!
 //! PostgreSQL tests need the `postgres` feature (`cargo test -p kyc-store --all-features`) and
@@ -12,6 +13,7 @@
 
 #[macro_use]
 mod support;
+mod receiver;
 mod rules;
 #[cfg(feature = "sqlite")]
 mod sqlite;

@@ -33,7 +33,7 @@ macro_rules! both_backends {
 }
 
 /// One test's database: the ledger, and how to reach it directly.
-pub struct Db {
+pub(crate) struct Db {
     ledger: Ledger,
     url: String,
     place: Place,
@@ -50,7 +50,7 @@ enum Place {
 }
 
 /// Runs `test` with `db`, then removes the database, whether the test passed or panicked.
-pub async fn run<F, Fut>(db: Db, test: F)
+pub(crate) async fn run<F, Fut>(db: Db, test: F)
 where
     F: FnOnce(std::sync::Arc<Db>) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -66,7 +66,7 @@ where
 impl Db {
     /// A ledger in a new temporary file.
     #[cfg(feature = "sqlite")]
-    pub async fn sqlite() -> Self {
+    pub(crate) async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!("sqlite://{}/kyc.db", dir.path().display());
         let ledger = Ledger::connect(&url).await.expect("a new SQLite ledger");
@@ -80,7 +80,7 @@ impl Db {
     /// A ledger in a new schema of the test server, or `None` (after saying so) when there is
     /// no server and this is not CI.
     #[cfg(feature = "postgres")]
-    pub async fn postgres() -> Option<Self> {
+    pub(crate) async fn postgres() -> Option<Self> {
         use std::io::Write;
 
         use sqlx::Connection;
@@ -118,17 +118,17 @@ impl Db {
         })
     }
 
-    pub fn ledger(&self) -> &Ledger {
+    pub(crate) fn ledger(&self) -> &Ledger {
         &self.ledger
     }
 
     /// The URL the ledger was opened with (a second `Ledger::connect` reaches the same data).
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         &self.url
     }
 
     /// Runs `statement` on the ledger's database, outside the ledger.
-    pub async fn execute(&self, statement: &str) {
+    pub(crate) async fn execute(&self, statement: &str) {
         use sqlx::Connection;
 
         match &self.place {
@@ -180,19 +180,19 @@ impl Db {
 }
 
 /// A user id no other test of this process uses.
-pub fn user(prefix: &str) -> UserId {
+pub(crate) fn user(prefix: &str) -> UserId {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     UserId::new(format!("{prefix}_{}", NEXT.fetch_add(1, Ordering::Relaxed)))
         .expect("prefixes are plain")
 }
 
-pub fn t(millis: u64) -> Timestamp {
+pub(crate) fn t(millis: u64) -> Timestamp {
     Timestamp::from_millis(millis)
 }
 
-pub const HOUR: u64 = 3_600_000;
+pub(crate) const HOUR: u64 = 3_600_000;
 
-pub fn callback(user: &UserId, status: &str, reason: Option<&str>, at: u64) -> Callback {
+pub(crate) fn callback(user: &UserId, status: &str, reason: Option<&str>, at: u64) -> Callback {
     Callback::new(
         user.clone(),
         AuthenticationStatus::from_wire(status),
