@@ -108,6 +108,7 @@ mod identity;
 mod ledger;
 mod migrations;
 mod record;
+mod rows;
 mod sql;
 
 pub use error::{Error, ErrorKind};
