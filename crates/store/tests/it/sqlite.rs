@@ -81,3 +81,27 @@ async fn unsupported_schemes_are_url_errors() {
         ErrorKind::Url
     );
 }
+
+#[tokio::test]
+async fn an_in_memory_ledger_works_for_its_lifetime() {
+    // Shared-cache memory database: every pooled connection sees the same data.
+    let ledger = Ledger::connect("sqlite::memory:").await.unwrap();
+    let user = kyc_proto::UserId::new("mem_1").unwrap();
+    let callback = kyc_proto::Callback::new(
+        user.clone(),
+        kyc_proto::AuthenticationStatus::Approved,
+        None,
+        kyc_proto::Timestamp::from_millis(1),
+    );
+    ledger.record_callback(&callback).await.unwrap();
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (ledger, user) = (ledger.clone(), user.clone());
+            tokio::spawn(async move { ledger.state(&user).await.unwrap().is_some() })
+        })
+        .collect();
+    for reader in readers {
+        assert!(reader.await.unwrap());
+    }
+    ledger.close().await;
+}
