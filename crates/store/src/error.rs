@@ -155,6 +155,11 @@ impl Error {
         Self::new(ErrorKind::Migration, Detail::None).with_source(source)
     }
 
+    /// The task writing a transaction was cancelled (the runtime is shutting down).
+    pub(crate) fn interrupted(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::new(ErrorKind::Database, Detail::None).with_source(source)
+    }
+
     fn new(kind: ErrorKind, detail: Detail) -> Self {
         Self {
             kind,

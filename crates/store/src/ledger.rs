@@ -1,6 +1,7 @@
 //! [`Ledger`]: connect by URL, record in one transaction each, read state and history.
 
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
 use std::time::Duration;
@@ -70,7 +71,7 @@ macro_rules! with_pool {
     };
 }
 
-/// One event ready to store.
+/// One event as the caller gave it.
 struct Row_<'a> {
     identity: [u8; 32],
     user_id: &'a UserId,
@@ -308,24 +309,41 @@ impl Ledger {
     }
 
     /// One event, one transaction: the event once by its identity, then the user's row, then
-    /// the current state when the event comes after the deciding one. Dropping the future
-    /// before it resolves rolls the transaction back.
+    /// the current state when the event comes after the deciding one. The transaction runs on
+    /// its own task (see [`detached`]).
     async fn record(&self, row: Row_<'_>) -> Result<Recorded, Error> {
-        let at = millis("timestamp", row.at)?;
-        let rank = rank(row.status);
-        let status = row.status.map(AuthenticationStatus::as_str);
-        let carries_status = row.status.is_some().then_some(at);
+        let write = Write {
+            identity: row.identity,
+            user_id: row.user_id.as_str().to_owned(),
+            kind: row.kind,
+            status: row.status.map(|status| status.as_str().to_owned()),
+            rank: rank(row.status),
+            at: millis("timestamp", row.at)?,
+            fail_reason: row.fail_reason.map(str::to_owned),
+            code: row.code.map(str::to_owned),
+            retryable: row.retryable,
+            opens_attempt: row.opens_attempt,
+        };
+        let ledger = self.clone();
+        detached(async move { ledger.write(write).await }).await
+    }
+
+    async fn write(&self, row: Write) -> Result<Recorded, Error> {
+        let (at, rank) = (row.at, row.rank);
+        let status = row.status.as_deref();
+        let fail_reason = row.fail_reason.as_deref();
+        let carries_status = status.is_some().then_some(at);
         with_pool!(self, pool, dialect => {
             let mut tx = pool.begin_with(dialect.begin).await?;
             let inserted = sqlx::query(sql::INSERT_EVENT)
                 .bind(&row.identity[..])
-                .bind(row.user_id.as_str())
+                .bind(&row.user_id)
                 .bind(row.kind.as_str())
                 .bind(status)
                 .bind(rank)
                 .bind(at)
-                .bind(row.fail_reason)
-                .bind(row.code)
+                .bind(fail_reason)
+                .bind(row.code.as_deref())
                 .bind(row.retryable)
                 .execute(&mut *tx)
                 .await?
@@ -335,7 +353,7 @@ impl Ledger {
                 return Ok(Recorded::Duplicate);
             }
             sqlx::query(sql::UPSERT_USER)
-                .bind(row.user_id.as_str())
+                .bind(&row.user_id)
                 .bind(row.opens_attempt)
                 .bind(carries_status)
                 .execute(&mut *tx)
@@ -344,13 +362,13 @@ impl Ledger {
                 None => Recorded::New,
                 Some(status) => {
                     let advanced = sqlx::query(sql::ADVANCE_STATE)
-                        .bind(row.user_id.as_str())
+                        .bind(&row.user_id)
                         .bind(status)
                         .bind(rank)
                         .bind(at)
-                        .bind(row.fail_reason)
+                        .bind(fail_reason)
                         .bind(&row.identity[..])
-                        .bind(row.fail_reason.unwrap_or(""))
+                        .bind(fail_reason.unwrap_or(""))
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
@@ -458,6 +476,17 @@ impl Ledger {
         let now_ms = millis("now", now)?;
         let cutoff = now_ms.saturating_sub(duration_ms(older_than));
         let lease_until = now_ms.saturating_add(duration_ms(lease));
+        let ledger = self.clone();
+        detached(async move { ledger.claim(cutoff, now_ms, limit, lease_until).await }).await
+    }
+
+    async fn claim(
+        &self,
+        cutoff: i64,
+        now_ms: i64,
+        limit: u32,
+        lease_until: i64,
+    ) -> Result<Vec<UserId>, Error> {
         with_pool!(self, pool, dialect => {
             let mut tx = pool.begin_with(dialect.begin).await?;
             let rows = sqlx::query_as::<_, (String,)>(dialect.claim)
@@ -539,6 +568,36 @@ impl Ledger {
             #[cfg(feature = "postgres")]
             Backend::Postgres(_) => "postgres",
         }
+    }
+}
+
+/// One event ready to store, owned: it moves to the task that writes it.
+struct Write {
+    identity: [u8; 32],
+    user_id: String,
+    kind: EventKind,
+    status: Option<String>,
+    rank: i64,
+    at: i64,
+    fail_reason: Option<String>,
+    code: Option<String>,
+    retryable: bool,
+    opens_attempt: i64,
+}
+
+/// Runs a transaction on its own task, so that it ends whole (commit or rollback) even when
+/// the caller stops waiting: a timeout dropping a half-awaited sqlx transaction can leave its
+/// connection inside a transaction that was never acknowledged, and the pool would hand that
+/// connection to the next writer.
+async fn detached<T, F>(work: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+{
+    match tokio::spawn(work).await {
+        Ok(result) => result,
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(err) => Err(Error::interrupted(err)),
     }
 }
 

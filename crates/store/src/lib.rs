@@ -32,9 +32,10 @@
 //! 4. **A record is one transaction, and returns after commit.** Answer the provider `OK` only
 //!    when `record_callback` returned `Ok` (then the event is on disk: SQLite runs in WAL mode
 //!    with `synchronous=FULL`). A failed write (full disk, lost connection, timeout) is an
-//!    [`Error`] and the transaction is rolled back, as it is when the future is dropped
-//!    mid-write: nothing half-written remains, and a retry of a write that did commit is a
-//!    duplicate, never a second event.
+//!    [`Error`] and the transaction is rolled back: nothing half-written remains. The
+//!    transaction runs on its own task, so a caller that stops waiting (a timeout) does not
+//!    cut it: it still commits or rolls back whole, and a retry of a write that did commit
+//!    is a duplicate, never a second event. Calls need a Tokio runtime.
 //! 5. **Reconciliation** polls users whose status is not final and whose latest
 //!    status-carrying event is older than a cut-off ([`DEFAULT_CUTOFF`], 25 h: past the
 //!    provider's retry window). [`Ledger::claim_due`] takes them under a lease (PostgreSQL:

@@ -24,6 +24,7 @@ both_backends!(
     a_claim_holds_for_its_lease,
     counts_and_export_cover_every_user,
     a_failed_write_leaves_nothing_half_written,
+    a_timeout_never_cuts_a_write_in_half,
     concurrent_deliveries_of_one_callback_make_one_new,
     concurrent_claimers_never_share_a_user,
     any_delivery_order_ends_in_the_same_state,
@@ -520,6 +521,36 @@ async fn a_failed_write_leaves_nothing_half_written(db: &Db) {
     assert!(ledger.state(&u).await.unwrap().is_none());
     // The provider's retry is then recorded as new, not as a duplicate of a lost write.
     assert_eq!(ledger.record_callback(&body).await.unwrap(), Recorded::New);
+}
+
+// Regression: on SQLite, a timeout dropping `begin_with` left a pooled connection inside an
+// unacknowledged transaction; the next write failed with `InvalidSavePointStatement`.
+async fn a_timeout_never_cuts_a_write_in_half(db: &Db) {
+    let ledger = db.ledger();
+    let u = user("cut");
+    let bodies: Vec<_> = (1..=40).map(|at| callback(&u, "1", None, at)).collect();
+    for (i, body) in bodies.iter().enumerate() {
+        // A receiver's timeout, from nothing to a few milliseconds, then the provider's retry.
+        let limit = Duration::from_micros((i as u64 * 97) % 3_000);
+        let first = tokio::time::timeout(limit, ledger.record_callback(body)).await;
+        let retry = ledger.record_callback(body).await.unwrap();
+        if let Ok(first) = first {
+            assert_ne!((first.unwrap(), retry), (Recorded::New, Recorded::New));
+        }
+    }
+    // Each body is one event, and the pool's connections are all usable afterwards.
+    assert_eq!(ledger.history(&u).await.unwrap().len(), bodies.len());
+    assert_eq!(
+        ledger.state(&u).await.unwrap().unwrap().timestamp(),
+        Some(t(40))
+    );
+    let other = user("cut_after");
+    for at in 0..20 {
+        ledger
+            .record_callback(&callback(&other, "1", None, at))
+            .await
+            .unwrap();
+    }
 }
 
 async fn concurrent_deliveries_of_one_callback_make_one_new(db: &Db) {
