@@ -55,20 +55,26 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod builder;
 mod connect;
 mod error;
 pub mod multipart;
-mod pool;
+mod origin;
+mod proxy;
+mod request;
+mod tls;
 mod transport;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 
+pub use builder::TransportBuilder;
 pub use error::{
     BodyTooLarge, ConnectError, Error, InvalidRequest, IoError, TimeoutError, TimeoutPhase,
     TlsError,
 };
-pub use transport::{
-    Certificate, Proxy, Request, RequestBody, Response, Sender, Transport, TransportBuilder,
-};
+pub use proxy::Proxy;
+pub use request::{Request, RequestBody, Response, Sender};
+pub use tls::Certificate;
+pub use transport::Transport;
