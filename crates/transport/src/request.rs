@@ -15,7 +15,7 @@ use crate::multipart::{Encoded, Form};
 /// Sends one request and returns the whole response: the seam between the client and the
 /// network.
 ///
-/// [`Transport`] implements it over hyper; a test double implements it in memory and inspects
+/// [`Transport`](crate::Transport) implements it over hyper; a test double implements it in memory and inspects
 /// the [`Request`] (its [`Form`] parts are data, not encoded bytes).
 ///
 /// # Examples

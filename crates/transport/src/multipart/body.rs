@@ -160,7 +160,7 @@ impl Encoded {
     }
 
     /// A fresh body stream: in-memory parts are shared, file parts are opened now and read in
-    /// chunks of at most [`FILE_CHUNK`] bytes.
+    /// chunks of at most 64 KiB.
     ///
     /// # Examples
     ///
@@ -361,4 +361,3 @@ async fn open_checked(path: PathBuf, len: u64) -> io::Result<tokio::fs::File> {
     }
     Ok(file)
 }
-

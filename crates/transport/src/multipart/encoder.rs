@@ -13,8 +13,8 @@ use super::{Boundary, COALESCE, Encoded, FileSource};
 use crate::error::{Error, InvalidKind};
 
 /// Writes parts straight into a body laid out for sending, borrowing their text: what
-/// [`Form::prepare`] does, for a caller that keeps the parts elsewhere and would otherwise copy
-/// them into a [`Form`] first.
+/// [`Form::prepare`](super::Form::prepare) does, for a caller that keeps the parts elsewhere and would otherwise copy
+/// them into a [`Form`](super::Form) first.
 ///
 /// Every method checks its part completely before writing it: a refused part leaves the
 /// encoder as it was, and the index in the error counts the parts accepted before it.
@@ -528,8 +528,6 @@ fn escape_into(out: &mut BytesMut, text: &str) -> Option<()> {
     out.extend_from_slice(rest);
     Some(())
 }
-
-
 
 #[derive(Default)]
 struct Layout {

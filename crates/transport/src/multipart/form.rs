@@ -285,7 +285,7 @@ impl Form {
     /// # Errors
     ///
     /// [`Error::Invalid`] when a name, filename or content type cannot be carried (see the
-    /// [module docs](self)), when the boundary occurs inside a part, or when a part is read from
+    /// [module docs](super)), when the boundary occurs inside a part, or when a part is read from
     /// a path (use [`Form::prepare`]).
     ///
     /// # Examples

@@ -7,6 +7,14 @@
 //! of file parts taken from a path ([`Form::prepare`]) and, when the body is sent, reading
 //! those files in bounded chunks ([`FormBody`]).
 //!
+//! # File parts
+//!
+//! A [`FileSource::Bytes`] part is shared, never copied, when it is large. A
+//! [`FileSource::Path`] part's length is taken from its metadata when the form is prepared;
+//! the file is reopened for every body, so a retry resends the same bytes, and read in chunks
+//! of at most 64 KiB. A file whose length changed since it was prepared fails the body, since
+//! the `Content-Length` is already promised.
+//!
 //! # Wire format
 //!
 //! ```text
@@ -38,10 +46,9 @@
 //! A part must never contain `--{boundary}`. For in-memory parts (text and
 //! [`FileSource::Bytes`]) the encoder proves it by searching every part for that text; a
 //! caller-chosen boundary that collides is an error, and [`Form::prepare_random`] draws a new
-//! random boundary. File parts read from a path are not searched (that would mean reading them
+//! random boundary (so does [`Encoder::encode_random`]). File parts read from a path are not searched (that would mean reading them
 //! twice): a random boundary carries 128 bits from the OS random source, so the probability
 //! that a given file contains it is at most about `file length × 2^-128`.
-
 
 mod body;
 mod boundary;
@@ -56,7 +63,7 @@ pub use form::{Form, Part};
 pub use kyc_proto::FileSource;
 
 /// The largest chunk read from a file part at a time: a 64 MiB file is never held in memory.
-pub const FILE_CHUNK: usize = 64 * 1024;
+pub(crate) const FILE_CHUNK: usize = 64 * 1024;
 
 /// Consecutive in-memory pieces up to this size are merged into one buffer, so a small form is
 /// one write; larger in-memory file parts are shared, not copied.
