@@ -89,60 +89,6 @@ enum Payload {
 }
 
 impl Transport {
-    /// Idle connections kept per origin: room for a client that sends a hundred requests at
-    /// once to reuse its connections.
-    const MAX_IDLE_PER_HOST: usize = 128;
-
-    pub(crate) fn new(settings: TransportBuilder) -> Result<Self, Error> {
-        let tls = settings.roots.client_config()?;
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        let proxy = settings.proxy.matcher().map(Arc::new);
-        let origins = Origins::default();
-        let proxied = ProxyConnector {
-            http,
-            proxy: proxy.clone(),
-            origins: origins.clone(),
-        };
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http();
-        let https = if settings.http2 {
-            https.enable_all_versions().wrap_connector(proxied)
-        } else {
-            https.enable_http1().wrap_connector(proxied)
-        };
-        let connector = TimeoutConnector {
-            inner: https,
-            timeout: settings.connect_timeout,
-        };
-        // Zero idle time: no pool at all, rather than connections that expire as they land.
-        let max_idle = if settings.pool_idle_timeout.is_zero() {
-            0
-        } else {
-            Self::MAX_IDLE_PER_HOST
-        };
-        let client = Client::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(settings.pool_idle_timeout)
-            .pool_max_idle_per_host(max_idle)
-            .retry_canceled_requests(true)
-            .set_host(true)
-            .build(connector);
-        Ok(Self {
-            inner: Arc::new(Inner {
-                client,
-                origins: settings.http2.then_some(origins),
-                proxy,
-                connect_timeout: settings.connect_timeout,
-                timeout: settings.timeout,
-                max_response_body: settings.max_response_body,
-            }),
-        })
-    }
-
     /// A builder with the defaults documented on each setting.
     ///
     /// # Examples
@@ -288,6 +234,60 @@ impl Transport {
             RequestBody::Encoded(encoded) => Payload::Form(encoded),
         };
         self.execute(method, &uri, headers, payload, limit).await
+    }
+
+    /// Idle connections kept per origin: room for a client that sends a hundred requests at
+    /// once to reuse its connections.
+    const MAX_IDLE_PER_HOST: usize = 128;
+
+    pub(crate) fn new(settings: TransportBuilder) -> Result<Self, Error> {
+        let tls = settings.roots.client_config()?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        let proxy = settings.proxy.matcher().map(Arc::new);
+        let origins = Origins::default();
+        let proxied = ProxyConnector {
+            http,
+            proxy: proxy.clone(),
+            origins: origins.clone(),
+        };
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http();
+        let https = if settings.http2 {
+            https.enable_all_versions().wrap_connector(proxied)
+        } else {
+            https.enable_http1().wrap_connector(proxied)
+        };
+        let connector = TimeoutConnector {
+            inner: https,
+            timeout: settings.connect_timeout,
+        };
+        // Zero idle time: no pool at all, rather than connections that expire as they land.
+        let max_idle = if settings.pool_idle_timeout.is_zero() {
+            0
+        } else {
+            Self::MAX_IDLE_PER_HOST
+        };
+        let client = Client::builder(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(settings.pool_idle_timeout)
+            .pool_max_idle_per_host(max_idle)
+            .retry_canceled_requests(true)
+            .set_host(true)
+            .build(connector);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                origins: settings.http2.then_some(origins),
+                proxy,
+                connect_timeout: settings.connect_timeout,
+                timeout: settings.timeout,
+                max_response_body: settings.max_response_body,
+            }),
+        })
     }
 
     async fn execute(
