@@ -1,8 +1,7 @@
 //! A scripted provider: each request gets the next scripted answer, and is recorded.
 
 use std::convert::Infallible;
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,7 +10,6 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use kyc_client::{Client, FixedClock, RetryPolicy};
 use tokio::net::TcpListener;
-use tracing_subscriber::fmt::MakeWriter;
 
 pub(crate) const SECRET: &str = "TEST_SECRET_DO_NOT_USE";
 pub(crate) const MERCHANT: &str = "1027749636";
@@ -223,59 +221,4 @@ pub(crate) fn client_for(base_url: &str, attempts: u32) -> Client {
         )
         .build()
         .expect("valid configuration")
-}
-
-/// Captured trace output of the whole test binary.
-#[derive(Clone, Default)]
-pub(crate) struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    /// The process-wide capture: a global subscriber at `TRACE`, installed once.
-    ///
-    /// Global, not `set_default`: a thread-local subscriber misses events whose callsite
-    /// interest was cached while another test's thread had none, which made this flaky when
-    /// the whole suite runs in parallel. Other tests' events land here too; none may leak.
-    pub(crate) fn global() -> Self {
-        static CAPTURE: OnceLock<Capture> = OnceLock::new();
-        CAPTURE
-            .get_or_init(|| {
-                let capture = Capture::default();
-                let subscriber = tracing_subscriber::fmt()
-                    .with_writer(capture.clone())
-                    .with_max_level(tracing::Level::TRACE)
-                    .with_ansi(false)
-                    .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-                    .finish();
-                tracing::subscriber::set_global_default(subscriber)
-                    .expect("no other test installs a global subscriber");
-                capture
-            })
-            .clone()
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-
-    /// Everything written since `from`, as text.
-    pub(crate) fn since(&self, from: usize) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()[from..]).into_owned()
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }
