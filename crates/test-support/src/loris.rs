@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
 
 /// How long a stalled client waits for the server to end its connection before calling it
 /// held open.
@@ -68,6 +69,34 @@ pub async fn stall(addr: SocketAddr, opening: Vec<u8>, trickle: Option<u8>) -> C
     let cut = read_until_closed(read).await;
     writer.abort();
     cut
+}
+
+/// The six slow-loris clients of an HTTP/1 server, started at once on `addr`, in this order:
+///
+/// 0. nothing at all;
+/// 1. half an HTTP/2 preface ([`HALF_PREFACE`]);
+/// 2. `partial_head` (a request head cut off inside a header), then silence;
+/// 3. `partial_head`, then `header_byte` trickled (a head that never ends);
+/// 4. `body_head` (a whole head announcing a body) and the start of a JSON body, then silence;
+/// 5. `body_head`, then spaces trickled (a body that never ends).
+///
+/// The first four are heads, the last two bodies. Await each handle for its [`Cut`].
+pub fn stall_http1(
+    addr: SocketAddr,
+    partial_head: &[u8],
+    header_byte: u8,
+    body_head: &[u8],
+) -> Vec<JoinHandle<Cut>> {
+    let mut stalled_body = body_head.to_vec();
+    stalled_body.extend_from_slice(b"{\"userId\":");
+    vec![
+        tokio::spawn(stall(addr, Vec::new(), None)),
+        tokio::spawn(stall(addr, HALF_PREFACE.to_vec(), None)),
+        tokio::spawn(stall(addr, partial_head.to_vec(), None)),
+        tokio::spawn(stall(addr, partial_head.to_vec(), Some(header_byte))),
+        tokio::spawn(stall(addr, stalled_body, None)),
+        tokio::spawn(stall(addr, body_head.to_vec(), Some(b' '))),
+    ]
 }
 
 /// Reads `stream` until the server ends it (EOF or an error) or [`BOUND`] passes.

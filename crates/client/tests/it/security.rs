@@ -20,7 +20,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use kyc_test_support::callbacks::{TIMESTAMP, reshaped, sign_of, signed};
-use kyc_test_support::loris::{BOUND, HALF_PREFACE, stall, status_and_body as parse_answer};
+use kyc_test_support::loris::{
+    BOUND, http2_opening, stall, stall_http1, status_and_body as parse_answer,
+};
 use kyc_test_support::{assert_none_leaked, trace::Capture};
 
 use crate::support::{MERCHANT, NOW, SECRET};
@@ -130,25 +132,13 @@ async fn exchange(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
 async fn slow_loris_connections_are_cut_while_others_are_served() {
     let receiver = Receiver::start(impatient).await;
     let addr = receiver.addr;
-    let partial_head = b"POST /kyc/callback HTTP/1.1\r\nHost: x\r\nX-Slow: ".to_vec();
+    let partial_head = b"POST /kyc/callback HTTP/1.1\r\nHost: x\r\nX-Slow: ";
     let body_head =
-        b"POST /kyc/callback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 300\r\n\r\n"
-            .to_vec();
-    let mut stalled_body = body_head.clone();
-    stalled_body.extend_from_slice(b"{\"userId\":");
-    let clients = vec![
-        // Nothing at all; half an HTTP/2 preface; half a request head.
-        // Regression: the first two were held forever (protocol detection had no deadline).
-        tokio::spawn(stall(addr, Vec::new(), None)),
-        tokio::spawn(stall(addr, HALF_PREFACE.to_vec(), None)),
-        tokio::spawn(stall(addr, partial_head.clone(), None)),
-        // A head that never ends, one byte every 50 ms.
-        tokio::spawn(stall(addr, partial_head, Some(b'x'))),
-        // A complete head announcing 300 bytes, part of the body, then silence.
-        tokio::spawn(stall(addr, stalled_body, None)),
-        // The same, the body trickled one byte every 50 ms.
-        tokio::spawn(stall(addr, body_head, Some(b' '))),
-    ];
+        b"POST /kyc/callback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 300\r\n\r\n";
+    // Four heads (nothing, half a preface, half a head, a head that never ends), then a
+    // 300-byte body stalled and one trickled. Regression: the first two were held forever
+    // (protocol detection had no deadline).
+    let clients = stall_http1(addr, partial_head, b'x', body_head);
     // While all six hold their connections, the provider's callback is served.
     let (status, body) = post(addr, &callback_json("during-loris", SECRET)).await;
     assert_eq!((status, body.as_str()), (200, "OK"));
@@ -180,8 +170,7 @@ async fn slow_loris_connections_are_cut_while_others_are_served() {
 async fn slow_loris_over_http2_is_cut() {
     let receiver = Receiver::start(impatient).await;
     // The HTTP/2 preface and an empty SETTINGS frame...
-    let mut opening = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
-    opening.extend_from_slice(&[0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
+    let mut opening = http2_opening();
     let quiet = opening.clone();
     // ...then a HEADERS frame announcing a 100-byte block, trickled one byte every 50 ms.
     opening.extend_from_slice(&[0, 0, 100, 0x1, 0x4, 0, 0, 0, 1]);

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use kyc_client::{Client, FixedClock, RetryPolicy};
+use kyc_client::{Client, ClientBuilder, FixedClock, RetryPolicy};
 use tokio::net::TcpListener;
 
 pub(crate) const SECRET: &str = "TEST_SECRET_DO_NOT_USE";
@@ -127,18 +127,7 @@ impl Provider {
 
     /// A client for this provider with fast retries and short timeouts.
     pub(crate) fn client(&self, attempts: u32) -> Client {
-        Client::builder()
-            .environment(kyc_client::Environment::custom(&self.base_url).unwrap())
-            .merchant_no(MERCHANT)
-            .app_secret(SECRET)
-            .clock(Arc::new(FixedClock::new(NOW)))
-            .timeout(Duration::from_millis(300))
-            .total_timeout(Duration::from_secs(10))
-            .retry(
-                RetryPolicy::default()
-                    .with_max_attempts(attempts)
-                    .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
-            )
+        impatient(&self.base_url, attempts)
             .build()
             .expect("valid configuration")
     }
@@ -204,8 +193,17 @@ fn request_complete(bytes: &[u8]) -> bool {
     bytes.len() >= head_end + 4 + length
 }
 
-/// A client for `base_url` with fast retries and short timeouts.
+/// A client for `base_url` with fast retries, short timeouts and a 4 KiB answer cap.
 pub(crate) fn client_for(base_url: &str, attempts: u32) -> Client {
+    impatient(base_url, attempts)
+        .max_response_body(4096)
+        .build()
+        .expect("valid configuration")
+}
+
+/// A builder for `base_url` with the test merchant, the example clock, fast retries and
+/// short timeouts.
+fn impatient(base_url: &str, attempts: u32) -> ClientBuilder {
     Client::builder()
         .environment(kyc_client::Environment::custom(base_url).unwrap())
         .merchant_no(MERCHANT)
@@ -213,12 +211,9 @@ pub(crate) fn client_for(base_url: &str, attempts: u32) -> Client {
         .clock(Arc::new(FixedClock::new(NOW)))
         .timeout(Duration::from_millis(300))
         .total_timeout(Duration::from_secs(10))
-        .max_response_body(4096)
         .retry(
             RetryPolicy::default()
                 .with_max_attempts(attempts)
                 .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
         )
-        .build()
-        .expect("valid configuration")
 }

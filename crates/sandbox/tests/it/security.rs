@@ -13,7 +13,7 @@ use http_body_util::Full;
 use kyc_sandbox::{FixedClock, Running};
 use kyc_sign::{Canonical, Settings};
 use kyc_test_support::assert_none_leaked;
-use kyc_test_support::loris::{BOUND, HALF_PREFACE, http2_opening, stall};
+use kyc_test_support::loris::{BOUND, http2_opening, stall, stall_http1};
 use kyc_test_support::trace::Capture;
 
 use crate::support::*;
@@ -54,20 +54,9 @@ async fn slow_loris_heads_and_bodies_are_cut_while_others_are_served() {
     let partial_head =
         format!("POST {STATUS_PATH} HTTP/1.1\r\nHost: x\r\nmerchantNo: ").into_bytes();
     let body_head = head(STATUS_PATH, "application/json", 100);
-    let mut stalled_body = body_head.clone().into_bytes();
-    stalled_body.extend_from_slice(b"{\"userId\":");
-    let clients = vec![
-        // Nothing at all; half an HTTP/2 preface; half a request head.
-        tokio::spawn(stall(addr, Vec::new(), None)),
-        tokio::spawn(stall(addr, HALF_PREFACE.to_vec(), None)),
-        tokio::spawn(stall(addr, partial_head.clone(), None)),
-        // A head that never ends, one header byte every 50 ms.
-        tokio::spawn(stall(addr, partial_head, Some(b'1'))),
-        // A complete head announcing 100 bytes, then part of the body and silence.
-        tokio::spawn(stall(addr, stalled_body, None)),
-        // The same, the body trickled one byte every 50 ms.
-        tokio::spawn(stall(addr, body_head.into_bytes(), Some(b' '))),
-    ];
+    // Four heads (nothing, half a preface, half a head, a head that never ends, one header
+    // byte every 50 ms), then a 100-byte body stalled and one trickled.
+    let clients = stall_http1(addr, &partial_head, b'1', body_head.as_bytes());
     // While all six hold their connections, an honest client is served.
     still_serving(&running, "during-loris").await;
     let mut cuts = Vec::new();
