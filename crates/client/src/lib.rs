@@ -64,11 +64,19 @@ mod callback;
 mod client;
 mod error;
 mod retry;
+pub mod telemetry;
 
-pub use callback::{CallbackReply, CallbackService, serve_callbacks};
+#[cfg(feature = "axum")]
+pub use callback::VerifiedCallback;
+#[cfg(feature = "server")]
+pub use callback::serve_callbacks;
+pub use callback::{CallbackFuture, CallbackReply, CallbackService, Handled};
 pub use client::{Client, ClientBuilder, Environment, PollPolicy};
 pub use error::{ApiError, DecodeError, Error, RequestError, TransportError};
 pub use kyc_proto::{Clock, FixedClock, SystemClock};
+/// The signing types, re-exported: verify callbacks and sign test callbacks without depending
+/// on `kyc-sign` directly.
+pub use kyc_sign::{Settings, Signature, SigningKey};
 pub use kyc_transport::{Certificate, Proxy};
 pub use retry::RetryPolicy;
 
