@@ -29,7 +29,9 @@ async fn main() -> Result<(), BoxError> {
         Ok(url) => CallbackUrl::new(&url)?,
         Err(_) => CallbackUrl::new_allow_http("http://127.0.0.1:9/kyc/callback")?,
     };
-    let user = UserId::new(std::env::var("KYC_USER_ID").unwrap_or_else(|_| "approve-example-001".to_owned()))?;
+    let user = UserId::new(
+        std::env::var("KYC_USER_ID").unwrap_or_else(|_| "approve-example-001".to_owned()),
+    )?;
     let application = Application::new(
         user.clone(),
         callback_url,
@@ -38,7 +40,10 @@ async fn main() -> Result<(), BoxError> {
     );
 
     let accepted = client.apply(&application).await?;
-    println!("applied: status {}", accepted.authentication_status().as_str());
+    println!(
+        "applied: status {}",
+        accepted.authentication_status().as_str()
+    );
 
     let poll = if provider.is_embedded() {
         PollPolicy::default()
@@ -52,7 +57,11 @@ async fn main() -> Result<(), BoxError> {
     println!(
         "final: status {} ({})",
         status.as_str(),
-        if status.is_approved() { "approved" } else { "rejected" }
+        if status.is_approved() {
+            "approved"
+        } else {
+            "rejected"
+        }
     );
     provider.shutdown().await;
     Ok(())

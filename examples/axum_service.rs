@@ -58,7 +58,11 @@ impl Results {
         );
         let new = self.seen.lock().expect("never poisoned").insert(key);
         self.arrived.notify_waiters();
-        if new { Handled::Stored } else { Handled::Duplicate }
+        if new {
+            Handled::Stored
+        } else {
+            Handled::Duplicate
+        }
     }
 
     fn has(&self, user: &str, status: &str) -> bool {
@@ -76,7 +80,9 @@ async fn apply(
     let application = match (UserId::new(user_id), Furigana::normalize(&furigana)) {
         (Ok(user), Ok(furigana)) => Application::new(user, state.callback_url.clone(), furigana),
         // The errors name the field, the rule and a position: never the value.
-        (Err(err), _) | (_, Err(err)) => return (StatusCode::UNPROCESSABLE_ENTITY, err.to_string()),
+        (Err(err), _) | (_, Err(err)) => {
+            return (StatusCode::UNPROCESSABLE_ENTITY, err.to_string());
+        }
     };
     match state.client.apply(&application).await {
         Ok(data) => (
@@ -88,7 +94,10 @@ async fn apply(
 }
 
 /// `GET /status/{userId}`.
-async fn status(State(state): State<AppState>, Path(user_id): Path<String>) -> (StatusCode, String) {
+async fn status(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+) -> (StatusCode, String) {
     let user = match UserId::new(user_id) {
         Ok(user) => user,
         Err(err) => return (StatusCode::UNPROCESSABLE_ENTITY, err.to_string()),
@@ -136,7 +145,10 @@ async fn main() -> Result<(), BoxError> {
         },
         Arc::clone(&results),
     );
-    println!("serving on http://{addr}/ (provider {})", provider.base_url());
+    println!(
+        "serving on http://{addr}/ (provider {})",
+        provider.base_url()
+    );
 
     if !provider.is_embedded() {
         axum::serve(listener, app)
@@ -147,14 +159,22 @@ async fn main() -> Result<(), BoxError> {
         return Ok(());
     }
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let outcome = tokio::time::timeout(Duration::from_secs(30), talk_to_itself(addr, &client, &results)).await;
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(30),
+        talk_to_itself(addr, &client, &results),
+    )
+    .await;
     server.abort();
     provider.shutdown().await;
     outcome.map_err(|_| "the self-test did not finish in 30 s")?
 }
 
 /// The self-contained run: a signed callback, an application, its callback, its status.
-async fn talk_to_itself(addr: SocketAddr, client: &Client, results: &Results) -> Result<(), BoxError> {
+async fn talk_to_itself(
+    addr: SocketAddr,
+    client: &Client,
+    results: &Results,
+) -> Result<(), BoxError> {
     // 1. A callback signed with the merchant's own key, as a test of the route would send it.
     let body = Callback::new(
         UserId::new("approve-example-self")?,
@@ -163,7 +183,8 @@ async fn talk_to_itself(addr: SocketAddr, client: &Client, results: &Results) ->
         SystemClock.now(),
     )
     .to_signed_json(client.signing_key());
-    let (code, answer) = http_request(addr, "POST", "/kyc/callback", "application/json", &body).await?;
+    let (code, answer) =
+        http_request(addr, "POST", "/kyc/callback", "application/json", &body).await?;
     println!("signed callback to itself: {code} {answer}");
     if (code, answer.as_str()) != (200, "OK") {
         return Err("the callback route did not answer OK".into());
@@ -172,8 +193,14 @@ async fn talk_to_itself(addr: SocketAddr, client: &Client, results: &Results) ->
     // 2. An application through the service's own route; the sandbox decides it in 0.3 s and
     //    posts the signed result to /kyc/callback.
     let user = "approve-example-axum";
-    let (code, answer) =
-        http_request(addr, "POST", &format!("/apply/{user}"), "text/plain", "ﾃｽﾄ014".as_bytes()).await?;
+    let (code, answer) = http_request(
+        addr,
+        "POST",
+        &format!("/apply/{user}"),
+        "text/plain",
+        "ﾃｽﾄ014".as_bytes(),
+    )
+    .await?;
     println!("POST /apply/{user}: {code} {answer}");
     if code != 202 {
         return Err("the application was not accepted".into());
@@ -187,7 +214,8 @@ async fn talk_to_itself(addr: SocketAddr, client: &Client, results: &Results) ->
     }
     println!("callback from the provider: {user} approved");
 
-    let (code, answer) = http_request(addr, "GET", &format!("/status/{user}"), "text/plain", b"").await?;
+    let (code, answer) =
+        http_request(addr, "GET", &format!("/status/{user}"), "text/plain", b"").await?;
     println!("GET /status/{user}: {code} {answer}");
     if code != 200 {
         return Err("the status query failed".into());

@@ -87,7 +87,8 @@ impl Provider {
             .app_secret(self.app_secret.as_str());
         if self.is_embedded() {
             builder = builder.retry(
-                RetryPolicy::default().with_backoff(Duration::from_millis(20), Duration::from_millis(200)),
+                RetryPolicy::default()
+                    .with_backoff(Duration::from_millis(20), Duration::from_millis(200)),
             );
         }
         builder.build()
@@ -129,7 +130,9 @@ pub async fn http_request(
     let mut answer = Vec::new();
     tokio::time::timeout(Duration::from_secs(15), stream.read_to_end(&mut answer)).await??;
     let answer = String::from_utf8_lossy(&answer);
-    let (head, body) = answer.split_once("\r\n\r\n").ok_or("an answer without a head")?;
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .ok_or("an answer without a head")?;
     let status = head
         .strip_prefix("HTTP/1.1 ")
         .and_then(|rest| rest.get(..3))

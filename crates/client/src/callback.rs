@@ -124,7 +124,10 @@ impl CallbackReply {
     }
 
     fn body_refused() -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "body too large or unreadable")
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body too large or unreadable",
+        )
     }
 
     /// The response for this reply: its status, `text/plain` and its body.
@@ -428,7 +431,12 @@ where
         };
         let body = match body {
             Ok(body) => body,
-            Err(reason) => return (CallbackReply::body_refused(), CallbackOutcome::Refused(reason)),
+            Err(reason) => {
+                return (
+                    CallbackReply::body_refused(),
+                    CallbackOutcome::Refused(reason),
+                );
+            }
         };
         let callback = match Callback::verify(&body, &self.key) {
             Ok(callback) => callback,
@@ -448,7 +456,11 @@ where
         };
         match handled.map(Into::into) {
             Ok(handled) => {
-                tracing::info!(status, duplicate = handled == Handled::Duplicate, "callback accepted");
+                tracing::info!(
+                    status,
+                    duplicate = handled == Handled::Duplicate,
+                    "callback accepted"
+                );
                 (CallbackReply::OK, CallbackOutcome::Handled(handled))
             }
             Err(err) => {

@@ -499,7 +499,10 @@ mod tests {
 
     #[test]
     fn reason_is_one_bounded_line() {
-        assert_eq!(reason("  sign\r\nerror\t\u{7}here ", 100), "sign error here");
+        assert_eq!(
+            reason("  sign\r\nerror\t\u{7}here ", 100),
+            "sign error here"
+        );
         assert_eq!(reason("", 100), "");
         let long = reason(&"あ".repeat(300), 100);
         assert_eq!(long.chars().count(), 101);
@@ -517,7 +520,9 @@ mod tests {
         };
         let refused = Error::Api(ApiError::new(
             StatusCode::OK,
-            Some(failure(br#"{"code":"S103","msg":"signature error","data":{"userId":"secret_user"}}"#)),
+            Some(failure(
+                br#"{"code":"S103","msg":"signature error","data":{"userId":"secret_user"}}"#,
+            )),
         ));
         assert_eq!(
             refused.to_string(),
@@ -534,7 +539,10 @@ mod tests {
         assert!(system.request_may_have_been_sent());
 
         let gateway = Error::Api(ApiError::new(StatusCode::BAD_GATEWAY, None));
-        assert_eq!(gateway.to_string(), "the provider refused the request: HTTP 502");
+        assert_eq!(
+            gateway.to_string(),
+            "the provider refused the request: HTTP 502"
+        );
         assert!(gateway.request_may_have_been_sent());
         let forbidden = Error::Api(ApiError::new(StatusCode::FORBIDDEN, None));
         assert!(!forbidden.request_may_have_been_sent());

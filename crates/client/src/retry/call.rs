@@ -94,7 +94,10 @@ impl Caller {
                     Ok(request) => request,
                     Err(err) => break Err(err),
                 };
-                let error = match self.attempt(&target, operation, attempt, request, deadline).await {
+                let error = match self
+                    .attempt(&target, operation, attempt, request, deadline)
+                    .await
+                {
                     Ok(data) => break Ok(data),
                     Err(err) => err,
                 };
@@ -199,7 +202,12 @@ impl Caller {
         if let Err(error) = &result {
             span.record("error.type", telemetry::error_type(error).as_ref());
         }
-        telemetry::attempt(target, latency, Some(status.as_u16()), result.as_ref().err());
+        telemetry::attempt(
+            target,
+            latency,
+            Some(status.as_u16()),
+            result.as_ref().err(),
+        );
         result
     }
 }

@@ -78,7 +78,9 @@ async fn a_slow_handler_is_answered_before_the_providers_window_closes() {
         std::future::pending::<Result<(), String>>()
     });
     let request = http::Request::post("/kyc/callback")
-        .body(http_body_util::Full::new(Bytes::from(signed_callback(SECRET))))
+        .body(http_body_util::Full::new(Bytes::from(signed_callback(
+            SECRET,
+        ))))
         .unwrap();
     let started = tokio::time::Instant::now();
     let response = service.handle(request).await;
@@ -89,10 +91,11 @@ async fn a_slow_handler_is_answered_before_the_providers_window_closes() {
 
 #[tokio::test(start_paused = true)]
 async fn a_body_that_never_ends_is_answered_408() {
-    let service = CallbackService::with_key(SigningKey::new(SECRET).unwrap(), |_: Callback| async {
-        Ok::<(), String>(())
-    })
-    .request_timeout(Duration::from_secs(2));
+    let service =
+        CallbackService::with_key(SigningKey::new(SECRET).unwrap(), |_: Callback| async {
+            Ok::<(), String>(())
+        })
+        .request_timeout(Duration::from_secs(2));
     let request = http::Request::post("/kyc/callback").body(Silent).unwrap();
     let response = service.handle(request).await;
     assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
@@ -115,11 +118,14 @@ impl http_body::Body for Silent {
 
 #[tokio::test]
 async fn a_handler_may_report_a_duplicate_and_still_answers_ok() {
-    let service = CallbackService::with_key(SigningKey::new(SECRET).unwrap(), |_: Callback| async {
-        Ok::<_, String>(Handled::Duplicate)
-    });
+    let service =
+        CallbackService::with_key(SigningKey::new(SECRET).unwrap(), |_: Callback| async {
+            Ok::<_, String>(Handled::Duplicate)
+        });
     let request = http::Request::post("/kyc/callback")
-        .body(http_body_util::Full::new(Bytes::from(signed_callback(SECRET))))
+        .body(http_body_util::Full::new(Bytes::from(signed_callback(
+            SECRET,
+        ))))
         .unwrap();
     assert_eq!(service.handle(request).await.status(), StatusCode::OK);
 }

@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use http::StatusCode;
-use kyc_client::telemetry::{CALL_DURATION, CALLBACK_OUTCOMES, HTTP_CLIENT_REQUEST_DURATION, RETRIES};
+use kyc_client::telemetry::{
+    CALL_DURATION, CALLBACK_OUTCOMES, HTTP_CLIENT_REQUEST_DURATION, RETRIES,
+};
 use kyc_client::types::{AuthenticationStatus, Callback, Timestamp, UserId};
 use kyc_client::{CallbackService, Handled, SigningKey};
-use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use metrics_util::CompositeKey;
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
 use crate::support::{ACCEPTED, Answer, Provider, SECRET, SYSTEM_ERROR, application};
 
@@ -26,17 +28,19 @@ fn recorded(snapshotter: &Snapshotter) -> Vec<Recorded> {
         .snapshot()
         .into_vec()
         .into_iter()
-        .map(|(key, _unit, _description, value): (CompositeKey, _, _, _)| {
-            let key = key.key();
-            Recorded {
-                name: key.name().to_owned(),
-                labels: key
-                    .labels()
-                    .map(|label| (label.key().to_owned(), label.value().to_owned()))
-                    .collect(),
-                value,
-            }
-        })
+        .map(
+            |(key, _unit, _description, value): (CompositeKey, _, _, _)| {
+                let key = key.key();
+                Recorded {
+                    name: key.name().to_owned(),
+                    labels: key
+                        .labels()
+                        .map(|label| (label.key().to_owned(), label.value().to_owned()))
+                        .collect(),
+                    value,
+                }
+            },
+        )
         .collect()
 }
 
@@ -82,9 +86,11 @@ fn with_recorder(test: impl AsyncFnOnce()) -> Vec<Recorded> {
 #[test]
 fn a_retried_call_reports_each_attempt_the_retry_and_the_call() {
     let all = with_recorder(async || {
-        let provider =
-            Provider::start(vec![Answer::Reply(200, SYSTEM_ERROR), Answer::Reply(200, ACCEPTED)])
-                .await;
+        let provider = Provider::start(vec![
+            Answer::Reply(200, SYSTEM_ERROR),
+            Answer::Reply(200, ACCEPTED),
+        ])
+        .await;
         provider.client(3).apply(&application()).await.unwrap();
     });
     let attempt = |extra: &[(&str, &str)]| {
@@ -97,12 +103,20 @@ fn a_retried_call_reports_each_attempt_the_retry_and_the_call() {
         with.extend(labels(extra));
         with
     };
-    let failed = find(&all, HTTP_CLIENT_REQUEST_DURATION, &attempt(&[("error.type", "8000")]));
+    let failed = find(
+        &all,
+        HTTP_CLIENT_REQUEST_DURATION,
+        &attempt(&[("error.type", "8000")]),
+    );
     assert_eq!(histogram_len(failed), 1);
     let succeeded = find(&all, HTTP_CLIENT_REQUEST_DURATION, &attempt(&[]));
     assert_eq!(histogram_len(succeeded), 1);
 
-    let retries = find(&all, RETRIES, &labels(&[("kyc.operation", "apply"), ("error.type", "8000")]));
+    let retries = find(
+        &all,
+        RETRIES,
+        &labels(&[("kyc.operation", "apply"), ("error.type", "8000")]),
+    );
     assert_eq!(counter(retries), 1);
 
     let call = find(
@@ -155,9 +169,16 @@ fn callback_outcomes_are_counted_by_outcome_and_reason() {
                 .body(http_body_util::Full::new(Bytes::from(body)))
                 .unwrap()
         };
-        let stores = CallbackService::with_key(key.clone(), |_: Callback| async { Ok::<(), String>(()) });
-        assert_eq!(stores.handle(post(body.clone())).await.status(), StatusCode::OK);
-        assert_eq!(stores.handle(post(b"{}".to_vec())).await.status(), StatusCode::BAD_REQUEST);
+        let stores =
+            CallbackService::with_key(key.clone(), |_: Callback| async { Ok::<(), String>(()) });
+        assert_eq!(
+            stores.handle(post(body.clone())).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            stores.handle(post(b"{}".to_vec())).await.status(),
+            StatusCode::BAD_REQUEST
+        );
         let forged = Callback::new(
             UserId::new("79x7p10nh4xd121m").unwrap(),
             AuthenticationStatus::Approved,
@@ -165,12 +186,18 @@ fn callback_outcomes_are_counted_by_outcome_and_reason() {
             Timestamp::from_millis(1_728_609_277_476),
         )
         .to_signed_json(&SigningKey::new("another secret").unwrap());
-        assert_eq!(stores.handle(post(forged)).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            stores.handle(post(forged)).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
 
         let duplicates = CallbackService::with_key(key.clone(), |_: Callback| async {
             Ok::<_, String>(Handled::Duplicate)
         });
-        assert_eq!(duplicates.handle(post(body.clone())).await.status(), StatusCode::OK);
+        assert_eq!(
+            duplicates.handle(post(body.clone())).await.status(),
+            StatusCode::OK
+        );
         let fails = CallbackService::with_key(key, |_: Callback| async { Err::<(), _>("down") });
         assert_eq!(
             fails.handle(post(body)).await.status(),
@@ -181,11 +208,20 @@ fn callback_outcomes_are_counted_by_outcome_and_reason() {
     assert_eq!(count(&[("kyc.outcome", "verified")]), 1);
     assert_eq!(count(&[("kyc.outcome", "duplicate")]), 1);
     assert_eq!(count(&[("kyc.outcome", "handler_failed")]), 1);
-    assert_eq!(count(&[("kyc.outcome", "refused"), ("error.type", "malformed")]), 1);
     assert_eq!(
-        count(&[("kyc.outcome", "refused"), ("error.type", "signature_mismatch")]),
+        count(&[("kyc.outcome", "refused"), ("error.type", "malformed")]),
+        1
+    );
+    assert_eq!(
+        count(&[
+            ("kyc.outcome", "refused"),
+            ("error.type", "signature_mismatch")
+        ]),
         1
     );
     let kinds: Vec<_> = all.iter().map(|metric| metric.name.as_str()).collect();
-    assert!(kinds.iter().all(|name| *name == CALLBACK_OUTCOMES), "{kinds:?}");
+    assert!(
+        kinds.iter().all(|name| *name == CALLBACK_OUTCOMES),
+        "{kinds:?}"
+    );
 }

@@ -260,7 +260,10 @@ mod tests {
         for shown in [text, format!("{err:?}")] {
             assert!(!shown.contains("ヤマダ"), "{shown}");
             assert!(!shown.contains('太'), "{shown}");
-            assert!(!shown.contains("592A") && !shown.contains("592a"), "{shown}");
+            assert!(
+                !shown.contains("592A") && !shown.contains("592a"),
+                "{shown}"
+            );
         }
     }
 
