@@ -41,7 +41,7 @@ pub(crate) const DEFAULT_MAX_BODY: usize = 64 * 1024;
 /// [`CallbackService`], for merchants who bring their own HTTP server.
 ///
 /// With the `axum` feature it is also an axum response (and the rejection of
-/// [`VerifiedCallback`]).
+/// `VerifiedCallback`).
 ///
 /// # Examples
 ///

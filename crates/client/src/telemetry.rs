@@ -22,7 +22,7 @@
 //!   `8000`), or the HTTP status (`502`) when the answer had no envelope; `_OTHER` for a code
 //!   that is not a short run of letters and digits.
 //! - `kyc.outcome`: `verified` (verified, stored, answered `OK`), `duplicate` (verified, already
-//!   stored, answered `OK`; see [`Handled`](crate::Handled)), `refused` with `error.type`
+//!   stored, answered `OK`; see [`Handled`]), `refused` with `error.type`
 //!   `method_not_allowed`, `body_too_large`, `body_unreadable`, `malformed` or
 //!   `signature_mismatch`, `handler_failed`, `timed_out`. Through the
 //!   `VerifiedCallback` extractor (feature `axum`), `verified` counts callbacks handed
