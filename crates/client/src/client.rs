@@ -8,7 +8,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use kyc_proto::SignedForm;
 use kyc_sign::SigningKey;
 use kyc_transport::Request;
-use kyc_transport::multipart::{Boundary, Encoded, Encoder};
+use kyc_transport::multipart::{Encoded, Encoder};
 
 use crate::error::{Error, RequestError, RequestKind};
 use crate::retry::{Caller, Operation};
@@ -265,53 +265,7 @@ const MERCHANT_NO: HeaderName = HeaderName::from_static("merchantno");
 /// Writes a signed application as `multipart/form-data` with a fresh random boundary, drawn
 /// again in the practically impossible case that a part contains it.
 async fn encode(signed: &SignedForm<'_>) -> Result<Encoded, kyc_transport::Error> {
-    let capacity = signed
-        .text_fields()
-        .map(|(name, value)| name.len() + value.len() + 128)
-        .sum::<usize>()
-        + signed
-            .files()
-            .iter()
-            .map(|file| file.filename().len() + file.content_type().len() + 256)
-            .sum::<usize>();
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let mut encoder = Encoder::with_capacity(Boundary::random()?, capacity);
-        match write_parts(&mut encoder, signed).await {
-            Ok(()) => return Ok(encoder.finish()),
-            Err(kyc_transport::Error::Invalid(why))
-                if why.is_boundary_collision() && attempts < 8 => {}
-            Err(err) => return Err(err),
-        }
-    }
-}
-
-async fn write_parts(
-    encoder: &mut Encoder,
-    signed: &SignedForm<'_>,
-) -> Result<(), kyc_transport::Error> {
-    for (name, value) in signed.text_fields() {
-        encoder.text(name, value)?;
-    }
-    for file in signed.files() {
-        match file.source() {
-            kyc_proto::FileSource::Bytes(bytes) => {
-                encoder.file(
-                    file.name(),
-                    file.filename(),
-                    file.content_type(),
-                    bytes.clone(),
-                )?;
-            }
-            kyc_proto::FileSource::Path(path) => {
-                encoder
-                    .file_path(file.name(), file.filename(), file.content_type(), path)
-                    .await?;
-            }
-        }
-    }
-    Ok(())
+    Encoder::encode_random(signed.text_fields(), signed.files()).await
 }
 
 impl fmt::Debug for Client {

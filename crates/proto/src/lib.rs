@@ -14,9 +14,11 @@
 //! - Personal data (`usernameFurigana`, `failReason`, extra form values) sits in redacting
 //!   types ([`Sensitive`]): never in `Debug`, `Display` or an error.
 //!
-//! What it deliberately is not: no HTTP, no multipart encoding, no I/O, no clock. Time is an
-//! argument ([`Timestamp`]); the transport crate encodes and sends; the secret and the
-//! signature algorithm live in `kyc-sign`.
+//! What it deliberately is not: no HTTP, no multipart encoding, no I/O. Time is an argument
+//! ([`Timestamp`]) taken from a [`Clock`]; [`SystemClock`] holds the workspace's one read of
+//! the wall clock, so every other crate and every test can run on a [`FixedClock`]. The
+//! transport crate encodes and sends; the secret and the signature algorithm live in
+//! `kyc-sign`.
 //!
 //! # Examples
 //!

@@ -1,5 +1,6 @@
-//! The connector stack under the pooled client: TCP, then an optional proxy (CONNECT tunnel for
-//! `https`, forward proxy for `http`), then TLS (in hyper-rustls), all under the connect timeout.
+//! The connector stack under hyper-util's pooled client: TCP, then an optional proxy (CONNECT
+//! tunnel for `https`, forward proxy for `http`), then TLS (in hyper-rustls), all under the
+//! connect timeout.
 
 use std::future::Future;
 use std::io;
@@ -18,6 +19,7 @@ use tokio::net::TcpStream;
 use tower_service::Service;
 
 use crate::error::{BoxError, ConnectTimedOut};
+use crate::origin::{Open, Origins};
 
 type Connecting<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
 
@@ -27,6 +29,8 @@ type Connecting<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
 pub(crate) struct Conn {
     inner: TokioIo<TcpStream>,
     proxied: bool,
+    /// Counts the connection open to its `https` origin while it lives.
+    _open: Option<Open>,
 }
 
 impl Read for Conn {
@@ -80,6 +84,7 @@ impl Connection for Conn {
 pub(crate) struct ProxyConnector {
     pub(crate) http: HttpConnector,
     pub(crate) proxy: Option<Arc<Matcher>>,
+    pub(crate) origins: Origins,
 }
 
 impl Service<Uri> for ProxyConnector {
@@ -98,12 +103,14 @@ impl Service<Uri> for ProxyConnector {
             .as_ref()
             .and_then(|matcher| matcher.intercept(&dst));
         let mut http = self.http.clone();
+        let origins = self.origins.clone();
         let Some(intercept) = intercept else {
             return Box::pin(async move {
-                let inner = http.call(dst).await?;
+                let inner = http.call(dst.clone()).await?;
                 Ok(Conn {
                     inner,
                     proxied: false,
+                    _open: origins.open(&dst),
                 })
             });
         };
@@ -124,10 +131,11 @@ impl Service<Uri> for ProxyConnector {
                 tunnel = tunnel.with_auth(auth.clone());
             }
             Box::pin(async move {
-                let inner = tunnel.call(dst).await?;
+                let inner = tunnel.call(dst.clone()).await?;
                 Ok(Conn {
                     inner,
                     proxied: false,
+                    _open: origins.open(&dst),
                 })
             })
         } else {
@@ -137,6 +145,7 @@ impl Service<Uri> for ProxyConnector {
                 Ok(Conn {
                     inner,
                     proxied: true,
+                    _open: None, // plain `http`: never HTTP/2
                 })
             })
         }

@@ -566,21 +566,26 @@ pub(crate) fn io_after_send(source: impl Into<BoxError>) -> Error {
     })
 }
 
-/// Sorts a failed connect (TCP, proxy, TLS, handshake): a timeout, TLS, or the rest.
-pub(crate) fn connect_failed(err: BoxError, connect_timeout: Duration) -> Error {
-    if find::<ConnectTimedOut>(&*err).is_some() {
+/// Sorts a hyper-util client error by how far the request got.
+pub(crate) fn classify(err: hyper_util::client::legacy::Error, connect_timeout: Duration) -> Error {
+    if find::<ConnectTimedOut>(&err).is_some() {
         return timeout(TimeoutPhase::Connect, connect_timeout);
     }
-    if find::<rustls::Error>(&*err).is_some() {
-        return Error::Tls(TlsError { source: Some(err) });
+    if find::<rustls::Error>(&err).is_some() {
+        return Error::Tls(TlsError {
+            source: Some(Box::new(err)),
+        });
     }
-    Error::Connect(ConnectError { source: Some(err) })
-}
-
-/// A connection that failed with the request: `sent` says whether any byte may have left.
-pub(crate) fn send_failed(err: hyper::Error, sent: bool) -> Error {
-    // hyper reports a request it never wrote as canceled.
-    let sent = sent && !err.is_canceled();
+    // Without connection info, the failure came before a connection was ready to take the
+    // request (the connector, or the HTTP/1.1 or HTTP/2 handshake): nothing was sent.
+    if err.is_connect() || err.connect_info().is_none() {
+        return Error::Connect(ConnectError {
+            source: Some(Box::new(err)),
+        });
+    }
+    // hyper reports a request it gave back unwritten (the connection closed first) as
+    // canceled; everything else may have put bytes on the wire.
+    let sent = !find::<hyper::Error>(&err).is_some_and(hyper::Error::is_canceled);
     Error::Io(IoError {
         sent,
         source: Some(Box::new(err)),

@@ -10,6 +10,9 @@ use bytes::Bytes;
 use crate::Error;
 use crate::multipart::{Boundary, FileSource, Form, Part};
 
+/// The largest chunk read from a file part at a time, for the tests that check it.
+pub const FILE_CHUNK: usize = crate::multipart::FILE_CHUNK;
+
 /// Splits fuzzer bytes into a boundary (when the first piece is a valid one) and a form.
 ///
 /// Layout: pieces separated by `0xFF` (a byte UTF-8 never uses). The first piece is a boundary

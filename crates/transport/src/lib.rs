@@ -8,20 +8,21 @@
 //!   for file parts streamed from disk; bodies are re-creatable, so a retry resends the same
 //!   bytes. A [`Form`](multipart::Form) owns its parts; an [`Encoder`](multipart::Encoder)
 //!   writes borrowed parts straight into the body, for a caller that keeps them elsewhere.
-//! - [`Transport`]: one connection pool (HTTP/1.1, and HTTP/2 where the server offers it via
-//!   ALPN) over rustls with the `ring` provider, webpki roots by default, optional extra roots,
-//!   proxies from the environment or configuration, a connect timeout, a per-attempt timeout
-//!   and a cap on the response body. It implements [`Sender`], the one-method seam that a
-//!   client's tests replace with an in-memory double.
+//! - [`Transport`]: hyper-util's pooled client (HTTP/1.1, and HTTP/2 where the server offers it
+//!   via ALPN) over rustls with the `ring` provider, webpki roots by default, optional extra
+//!   roots, proxies from the environment or configuration, a connect timeout, a per-attempt
+//!   timeout and a cap on the response body. It implements [`Sender`], the one-method seam that
+//!   a client's tests replace with an in-memory double.
 //!
 //! Errors are typed by how far the request got ([`Error`]), and each says whether resending is
 //! safe.
 //!
-//! What this crate deliberately is not: it knows nothing about KYC, signatures or JSON
-//! schemas — the client builds the field list, signs it, and hands it over. It never reads a
-//! clock (timeouts are Tokio timers), never logs header values or bodies, and has no OpenSSL or
-//! aws-lc dependency. Only `http` and `bytes` types appear in its API; hyper and rustls errors
-//! are reachable through `source()`.
+//! What this crate deliberately is not: it knows nothing about signatures or JSON schemas — the
+//! client builds the field list, signs it, and hands it over. It calls no clock itself, but its
+//! time is Tokio's: the timeouts are Tokio timers and hyper-util ages idle pooled connections
+//! with Tokio's clock. It never logs header values or bodies and has no OpenSSL or aws-lc
+//! dependency. Only `http` and `bytes` types (and `kyc-proto`'s file parts) appear in its API;
+//! hyper and rustls errors are reachable through `source()`.
 //!
 //! # Examples
 //!
@@ -55,20 +56,26 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod builder;
 mod connect;
 mod error;
 pub mod multipart;
-mod pool;
+mod origin;
+mod proxy;
+mod request;
+mod tls;
 mod transport;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 
+pub use builder::TransportBuilder;
 pub use error::{
     BodyTooLarge, ConnectError, Error, InvalidRequest, IoError, TimeoutError, TimeoutPhase,
     TlsError,
 };
-pub use transport::{
-    Certificate, Proxy, Request, RequestBody, Response, Sender, Transport, TransportBuilder,
-};
+pub use proxy::Proxy;
+pub use request::{Request, RequestBody, Response, Sender};
+pub use tls::Certificate;
+pub use transport::Transport;

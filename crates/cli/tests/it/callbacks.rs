@@ -4,8 +4,8 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 
-use kyc_client::types::{AuthenticationStatus, Callback, Timestamp, UserId};
-use kyc_sign::SigningKey;
+use kyc_client::types::AuthenticationStatus;
+use kyc_test_support::callbacks::signed;
 
 use crate::support::{SECRET, Server, against, eventually, kyc, run, sandbox, stderr};
 
@@ -56,13 +56,7 @@ fn post(address: &str, body: &[u8]) -> (u16, String) {
 }
 
 fn callback(user: &str, secret: &str) -> Vec<u8> {
-    Callback::new(
-        UserId::new(user).unwrap(),
-        AuthenticationStatus::Approved,
-        None,
-        Timestamp::from_millis(1_728_609_277_476),
-    )
-    .to_signed_json(&SigningKey::new(secret).unwrap())
+    signed(user, AuthenticationStatus::Approved, None, secret)
 }
 
 fn lines(path: &Path) -> Vec<serde_json::Value> {

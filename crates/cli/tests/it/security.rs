@@ -11,15 +11,15 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use kyc_client::types::{AuthenticationStatus, Callback, Timestamp, UserId};
-use kyc_sign::{Canonical, Settings, SigningKey};
+use kyc_client::types::AuthenticationStatus;
+
+use kyc_test_support::assert_none_leaked;
+use kyc_test_support::callbacks::{reshaped, sign_of, signed};
+use kyc_test_support::loris::{BOUND, HALF_PREFACE, stall_blocking, status_and_body as parse};
 
 use crate::support::{MERCHANT, SECRET, eventually, kyc, run, stderr, stdout};
 
-/// Long enough for any cut-off in this module to happen; never a timing assertion.
-const BOUND: Duration = Duration::from_secs(30);
 const NAME: &str = "ヤマダタロウ";
 /// The secret of the leak test: not the default test secret, which `kyc sandbox` prints.
 const LEAK_SECRET: &str = "LEAK_TEST_SECRET_7c1e";
@@ -97,17 +97,13 @@ fn exchange(address: &str, bytes: &[u8]) -> (u16, String) {
     parse(&answer)
 }
 
-fn parse(answer: &[u8]) -> (u16, String) {
-    let text = String::from_utf8_lossy(answer);
-    let status = text
-        .lines()
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    (
-        status,
-        text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned(),
+/// The provider's callback for `user`, a rejection with a reason, signed with `secret`.
+fn callback(user: &str, secret: &str) -> Vec<u8> {
+    signed(
+        user,
+        AuthenticationStatus::Rejected,
+        Some("Photo unclear"),
+        secret,
     )
 }
 
@@ -119,41 +115,6 @@ fn post(address: &str, body: &[u8]) -> (u16, String) {
     .into_bytes();
     bytes.extend_from_slice(body);
     exchange(address, &bytes)
-}
-
-fn callback(user: &str, secret: &str) -> Vec<u8> {
-    Callback::new(
-        UserId::new(user).unwrap(),
-        AuthenticationStatus::Rejected,
-        Some("Photo unclear".to_owned()),
-        Timestamp::from_millis(1_728_609_277_476),
-    )
-    .to_signed_json(&SigningKey::new(secret).unwrap())
-}
-
-/// Opens a connection, writes `opening`, and (without closing its side) waits for the server
-/// to end it: whether it did within [`BOUND`], and what it answered.
-fn stall(address: &str, opening: &[u8]) -> (bool, Vec<u8>) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream.set_read_timeout(Some(BOUND)).unwrap();
-    stream.write_all(opening).unwrap();
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => return (true, answer),
-            Ok(n) => answer.extend_from_slice(&buf[..n]),
-            Err(err)
-                if matches!(
-                    err.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                return (false, answer);
-            }
-            Err(_) => return (true, answer),
-        }
-    }
 }
 
 #[test]
@@ -175,7 +136,7 @@ fn the_listener_cuts_slow_loris_connections_and_keeps_serving() {
     let address = server.address();
     let openings: Vec<Vec<u8>> = vec![
         Vec::new(),
-        b"PRI * HTTP/2.0\r\n".to_vec(),
+        HALF_PREFACE.to_vec(),
         b"POST /kyc/callback HTTP/1.1\r\nHost: x\r\nX-Slow: ".to_vec(),
         b"POST /kyc/callback HTTP/1.1\r\nHost: x\r\nContent-Length: 300\r\n\r\n{\"userId\":"
             .to_vec(),
@@ -184,7 +145,7 @@ fn the_listener_cuts_slow_loris_connections_and_keeps_serving() {
         .into_iter()
         .map(|opening| {
             let address = address.clone();
-            std::thread::spawn(move || stall(&address, &opening))
+            std::thread::spawn(move || stall_blocking(&address, &opening))
         })
         .collect();
     // While they hold their connections, a real callback is stored and acknowledged.
@@ -193,12 +154,12 @@ fn the_listener_cuts_slow_loris_connections_and_keeps_serving() {
         (200, "OK".to_owned())
     );
     let results: Vec<_> = stalls.into_iter().map(|s| s.join().unwrap()).collect();
-    for (i, (closed, answer)) in results.iter().enumerate() {
-        assert!(closed, "connection {i} was never cut off");
-        assert_ne!(parse(answer).1, "OK");
+    for (i, cut) in results.iter().enumerate() {
+        assert!(cut.closed, "connection {i} was never cut off");
+        assert_ne!(parse(&cut.answer).1, "OK");
     }
     assert_eq!(
-        parse(&results[3].1).0,
+        parse(&results[3].answer).0,
         408,
         "a stalled body is answered 408"
     );
@@ -278,28 +239,27 @@ fn the_listener_refuses_forged_truncated_empty_and_shifted_signatures() {
     let server = listener(dir.path(), &[]);
     let address = server.address();
     let good = String::from_utf8(callback("sig-user", SECRET)).unwrap();
-    let at = good.find("\"sign\":\"").unwrap() + 8;
-    let sign = good[at..at + 32].to_owned();
+    let sign = sign_of(good.as_bytes());
     let with = |replacement: &str| good.replace(&format!("\"{sign}\""), replacement);
     // The reason moved into the status: the same signed text, so the signature verifies; the
     // status format check refuses it.
-    let shifted_sign = SigningKey::new(SECRET).unwrap().sign(
-        &Canonical::new(
-            &[
-                ("authenticationStatus", "3"),
-                ("failReason", "Photo unclear"),
-                ("timestamp", "1728609277476"),
-                ("userId", "sig-user"),
-            ],
-            &Settings::default(),
-        )
-        .unwrap(),
-    );
-    let shifted = format!(
-        "{{\"userId\":\"sig-user\",\"authenticationStatus\":\"3failReason=Photo unclear\",\"timestamp\":1728609277476,\"sign\":\"{shifted_sign}\"}}"
-    );
+    let shifted = String::from_utf8(reshaped(
+        &[
+            ("userId", "\"sig-user\""),
+            ("authenticationStatus", "\"3failReason=Photo unclear\""),
+            ("timestamp", "1728609277476"),
+        ],
+        &[
+            ("authenticationStatus", "3"),
+            ("failReason", "Photo unclear"),
+            ("timestamp", "1728609277476"),
+            ("userId", "sig-user"),
+        ],
+        SECRET,
+    ))
+    .unwrap();
     assert_eq!(
-        shifted_sign.to_string(),
+        sign_of(shifted.as_bytes()),
         sign,
         "the shifted body carries the honest signature"
     );
@@ -508,9 +468,7 @@ fn secrets_signatures_and_names_stay_out_of_what_the_commands_print() {
     // A forged callback and an empty-signature one at the listener.
     let forged = callback("reject-leak", "WRONG_SECRET_ALSO_SECRET");
     assert_eq!(post(&receiver.address(), &forged).0, 401);
-    let forged_text = String::from_utf8(forged).unwrap();
-    let at = forged_text.find("\"sign\":\"").unwrap() + 8;
-    let forged_sign = forged_text[at..at + 32].to_owned();
+    let forged_sign = sign_of(&forged);
 
     let log = sandbox_log(&sandbox);
     assert!(log.contains("reject-leak"), "{log}");
@@ -530,16 +488,14 @@ fn secrets_signatures_and_names_stay_out_of_what_the_commands_print() {
     ]
     .join("\n");
     assert!(everything.contains("kyc.attempt"), "traces were captured");
-    for forbidden in [
-        LEAK_SECRET,
-        "WRONG_SECRET_ALSO_SECRET",
-        NAME,
-        sent_sign.as_str(),
-        forged_sign.as_str(),
-    ] {
-        assert!(
-            !everything.contains(forbidden),
-            "{forbidden:?} leaked:\n{everything}"
-        );
-    }
+    assert_none_leaked(
+        &everything,
+        [
+            LEAK_SECRET,
+            "WRONG_SECRET_ALSO_SECRET",
+            NAME,
+            sent_sign.as_str(),
+            forged_sign.as_str(),
+        ],
+    );
 }

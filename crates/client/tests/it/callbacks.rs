@@ -5,9 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
-use kyc_client::types::{AuthenticationStatus, Callback, Timestamp, UserId};
+use kyc_client::types::{AuthenticationStatus, Callback};
 use kyc_client::{CallbackService, serve_callbacks};
 use kyc_sign::SigningKey;
+use kyc_test_support::callbacks::signed;
 use kyc_transport::Transport;
 use tokio::net::TcpListener;
 
@@ -63,13 +64,12 @@ async fn receiver(failures: u32) -> Receiver {
 }
 
 fn signed_callback(secret: &str) -> Vec<u8> {
-    Callback::new(
-        UserId::new("79x7p10nh4xd121m").unwrap(),
+    signed(
+        "79x7p10nh4xd121m",
         AuthenticationStatus::Rejected,
-        Some("The file and type do not match".to_owned()),
-        Timestamp::from_millis(1_728_609_277_476),
+        Some("The file and type do not match"),
+        secret,
     )
-    .to_signed_json(&SigningKey::new(secret).unwrap())
 }
 
 async fn post(url: &http::Uri, body: Vec<u8>) -> (StatusCode, Bytes) {

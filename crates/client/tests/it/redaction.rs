@@ -2,6 +2,9 @@
 
 use kyc_client::types::{Application, CallbackUrl, Furigana, UserId};
 
+use kyc_test_support::assert_none_leaked;
+use kyc_test_support::trace::Capture;
+
 use crate::support::{ACCEPTED, Answer, Provider, SECRET, SYSTEM_ERROR};
 
 const FURIGANA: &str = "ヤマダタロウ";
@@ -9,7 +12,7 @@ const USER: &str = "user_secret_42";
 
 #[tokio::test]
 async fn traces_and_errors_never_show_the_secret_the_signature_or_the_person() {
-    let capture = crate::support::Capture::global();
+    let capture = Capture::global();
     let from = capture.len();
 
     let provider = Provider::start(vec![
@@ -49,12 +52,10 @@ async fn traces_and_errors_never_show_the_secret_the_signature_or_the_person() {
         "{logs}\n{err}\n{err:?}\n{client:?}\n{:?}",
         std::error::Error::source(&err)
     );
-    for forbidden in [SECRET, FURIGANA, USER, &signatures[0], &signatures[1]] {
-        assert!(
-            !everything.contains(forbidden),
-            "{forbidden:?} leaked:\n{everything}"
-        );
-    }
+    assert_none_leaked(
+        &everything,
+        [SECRET, FURIGANA, USER, &signatures[0], &signatures[1]],
+    );
     // `userId` is the merchant's own identifier, not personal data: `Debug` of the application
     // may show it, but its name in katakana never.
     assert!(!format!("{application:?}").contains(FURIGANA));

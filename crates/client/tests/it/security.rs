@@ -19,11 +19,23 @@ use kyc_sign::{Canonical, Settings, SigningKey};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use kyc_test_support::callbacks::{TIMESTAMP, reshaped, sign_of, signed};
+use kyc_test_support::loris::{
+    BOUND, http2_opening, stall, stall_http1, status_and_body as parse_answer,
+};
+use kyc_test_support::{assert_none_leaked, trace::Capture};
+
 use crate::support::{MERCHANT, NOW, SECRET};
 
-/// Long enough for any cut-off in this module to happen; never a timing assertion.
-const BOUND: Duration = Duration::from_secs(30);
-const TIMESTAMP: u64 = 1_728_609_277_476;
+/// The provider's callback for `user`, a rejection with a reason, signed with `secret`.
+fn callback_json(user: &str, secret: &str) -> Vec<u8> {
+    signed(
+        user,
+        AuthenticationStatus::Rejected,
+        Some("The file and type do not match"),
+        secret,
+    )
+}
 
 /// A running `serve_callbacks`: its address and every callback its handler accepted.
 struct Receiver {
@@ -89,16 +101,6 @@ fn impatient(
         .request_timeout(Duration::from_millis(300))
 }
 
-fn callback_json(user: &str, secret: &str) -> Vec<u8> {
-    Callback::new(
-        UserId::new(user).unwrap(),
-        AuthenticationStatus::Rejected,
-        Some("The file and type do not match".to_owned()),
-        Timestamp::from_millis(TIMESTAMP),
-    )
-    .to_signed_json(&SigningKey::new(secret).unwrap())
-}
-
 /// POSTs `body` on a fresh connection, raw; returns the status and the body of the answer.
 async fn post(addr: SocketAddr, body: &[u8]) -> (u16, String) {
     let mut bytes = format!(
@@ -126,80 +128,17 @@ async fn exchange(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
     answer
 }
 
-fn parse_answer(answer: &[u8]) -> (u16, String) {
-    let text = String::from_utf8_lossy(answer);
-    let status = text
-        .lines()
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
-    (status, body)
-}
-
-/// What a stalled or trickling client saw, and whether the receiver closed within [`BOUND`].
-struct Cut {
-    answer: Vec<u8>,
-    closed: bool,
-}
-
-async fn stall(addr: SocketAddr, opening: Vec<u8>, trickle: Option<u8>) -> Cut {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut read, mut write) = stream.into_split();
-    write.write_all(&opening).await.unwrap();
-    let writer = tokio::spawn(async move {
-        match trickle {
-            Some(byte) => {
-                for _ in 0..1200 {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    if write.write_all(&[byte]).await.is_err() {
-                        return;
-                    }
-                }
-            }
-            None => std::future::pending::<()>().await,
-        }
-    });
-    let mut answer = Vec::new();
-    let closed = tokio::time::timeout(BOUND, async {
-        let mut buf = [0u8; 4096];
-        loop {
-            match read.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => answer.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await
-    .is_ok();
-    writer.abort();
-    Cut { answer, closed }
-}
-
 #[tokio::test]
 async fn slow_loris_connections_are_cut_while_others_are_served() {
     let receiver = Receiver::start(impatient).await;
     let addr = receiver.addr;
-    let partial_head = b"POST /kyc/callback HTTP/1.1\r\nHost: x\r\nX-Slow: ".to_vec();
+    let partial_head = b"POST /kyc/callback HTTP/1.1\r\nHost: x\r\nX-Slow: ";
     let body_head =
-        b"POST /kyc/callback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 300\r\n\r\n"
-            .to_vec();
-    let mut stalled_body = body_head.clone();
-    stalled_body.extend_from_slice(b"{\"userId\":");
-    let clients = vec![
-        // Nothing at all; half an HTTP/2 preface; half a request head.
-        // Regression: the first two were held forever (protocol detection had no deadline).
-        tokio::spawn(stall(addr, Vec::new(), None)),
-        tokio::spawn(stall(addr, b"PRI * HTTP/2.0\r\n".to_vec(), None)),
-        tokio::spawn(stall(addr, partial_head.clone(), None)),
-        // A head that never ends, one byte every 50 ms.
-        tokio::spawn(stall(addr, partial_head, Some(b'x'))),
-        // A complete head announcing 300 bytes, part of the body, then silence.
-        tokio::spawn(stall(addr, stalled_body, None)),
-        // The same, the body trickled one byte every 50 ms.
-        tokio::spawn(stall(addr, body_head, Some(b' '))),
-    ];
+        b"POST /kyc/callback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 300\r\n\r\n";
+    // Four heads (nothing, half a preface, half a head, a head that never ends), then a
+    // 300-byte body stalled and one trickled. Regression: the first two were held forever
+    // (protocol detection had no deadline).
+    let clients = stall_http1(addr, partial_head, b'x', body_head);
     // While all six hold their connections, the provider's callback is served.
     let (status, body) = post(addr, &callback_json("during-loris", SECRET)).await;
     assert_eq!((status, body.as_str()), (200, "OK"));
@@ -231,8 +170,7 @@ async fn slow_loris_connections_are_cut_while_others_are_served() {
 async fn slow_loris_over_http2_is_cut() {
     let receiver = Receiver::start(impatient).await;
     // The HTTP/2 preface and an empty SETTINGS frame...
-    let mut opening = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
-    opening.extend_from_slice(&[0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
+    let mut opening = http2_opening();
     let quiet = opening.clone();
     // ...then a HEADERS frame announcing a 100-byte block, trickled one byte every 50 ms.
     opening.extend_from_slice(&[0, 0, 100, 0x1, 0x4, 0, 0, 0, 1]);
@@ -339,13 +277,16 @@ async fn oversized_and_deeply_nested_bodies_are_refused() {
         ("timestamp", "1728609277476"),
         ("userId", long_user.as_str()),
     ];
-    let sign = SigningKey::new(SECRET)
-        .unwrap()
-        .sign(&Canonical::new(&fields, &Settings::default()).unwrap());
-    let body = format!(
-        "{{\"userId\":\"{long_user}\",\"authenticationStatus\":\"2\",\"timestamp\":1728609277476,\"sign\":\"{sign}\"}}"
+    let body = reshaped(
+        &[
+            ("userId", &format!("\"{long_user}\"")),
+            ("authenticationStatus", "\"2\""),
+            ("timestamp", "1728609277476"),
+        ],
+        &fields,
+        SECRET,
     );
-    assert_eq!(post(roomy.addr, body.as_bytes()).await.0, 400);
+    assert_eq!(post(roomy.addr, &body).await.0, 400);
     // Still serving.
     assert_eq!(
         post(roomy.addr, &callback_json("after-huge", SECRET)).await,
@@ -387,26 +328,11 @@ async fn non_utf8_callbacks_are_refused() {
     receiver.stop().await;
 }
 
-/// A callback body from `(name, raw JSON value)` pairs, signed over `signed` (names and the
-/// text that is hashed for them).
-fn reshaped(fields: &[(&str, &str)], signed: &[(&str, &str)]) -> Vec<u8> {
-    let sign = SigningKey::new(SECRET)
-        .unwrap()
-        .sign(&Canonical::new(signed, &Settings::default()).unwrap());
-    let mut body = String::from("{");
-    for (name, value) in fields {
-        body.push_str(&format!("\"{name}\":{value},"));
-    }
-    body.push_str(&format!("\"sign\":\"{sign}\"}}"));
-    body.into_bytes()
-}
-
 #[tokio::test]
 async fn forged_truncated_empty_and_uppercase_signatures() {
     let receiver = Receiver::start(|service| service).await;
     let good = String::from_utf8(callback_json("sig-user", SECRET)).unwrap();
-    let at = good.find("\"sign\":\"").unwrap() + 8;
-    let sign = good[at..at + 32].to_owned();
+    let sign = sign_of(good.as_bytes());
     let with_sign = |replacement: &str| good.replace(&format!("\"{sign}\""), replacement);
     let mut flipped = sign.clone().into_bytes();
     flipped[31] = if flipped[31] == b'0' { b'1' } else { b'0' };
@@ -476,6 +402,7 @@ async fn field_boundary_shifts_verify_but_fail_format_checks() {
             ("userId", "\"shift-user\""),
         ],
         &honest,
+        SECRET,
     );
     // The signature verifies (kyc-proto's own check says so), the status format refuses it.
     let err = Callback::verify(&body, &key).unwrap_err();
@@ -504,6 +431,7 @@ async fn field_boundary_shifts_verify_but_fail_format_checks() {
             ("userId", "\"shift-user\""),
         ],
         &honest,
+        SECRET,
     );
     assert!(
         !Callback::verify(&body, &key)
@@ -527,6 +455,7 @@ async fn field_boundary_shifts_verify_but_fail_format_checks() {
             ("userId", "\"y\""),
         ],
         &honest,
+        SECRET,
     );
     assert!(
         !Callback::verify(&body, &key)
@@ -664,7 +593,7 @@ async fn odd_but_legal_part_headers_reach_the_sandbox_as_data() {
 #[tokio::test]
 async fn secrets_signatures_and_names_stay_out_of_logs_errors_and_debug() {
     const NAME: &str = "ヤマダタロウ";
-    let capture = crate::support::Capture::global();
+    let capture = Capture::global();
     let from = capture.len();
 
     let crate::sandbox::World {
@@ -755,19 +684,17 @@ async fn secrets_signatures_and_names_stay_out_of_logs_errors_and_debug() {
         std::error::Error::source(&api_error),
         sandbox.log(),
     );
-    for forbidden in [
-        SECRET,
-        "WRONG_SECRET_ALSO_SECRET",
-        NAME,
-        &apply_sign,
-        &status_sign,
-        &fail_reason,
-    ] {
-        assert!(
-            !everything.contains(forbidden),
-            "{forbidden:?} leaked:\n{everything}"
-        );
-    }
+    assert_none_leaked(
+        &everything,
+        [
+            SECRET,
+            "WRONG_SECRET_ALSO_SECRET",
+            NAME,
+            &apply_sign,
+            &status_sign,
+            &fail_reason,
+        ],
+    );
     sandbox.shutdown().await;
 }
 
@@ -793,6 +720,7 @@ fn extra_field_names_cannot_absorb_a_shifted_boundary() {
             ("userId", "\"u1\""),
         ],
         &honest,
+        SECRET,
     );
     let err = Callback::verify(&body, &key).expect_err("a name holding `=` must be refused");
     assert!(!err.is_signature_mismatch());

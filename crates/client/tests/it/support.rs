@@ -1,17 +1,15 @@
 //! A scripted provider: each request gets the next scripted answer, and is recorded.
 
 use std::convert::Infallible;
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use kyc_client::{Client, FixedClock, RetryPolicy};
+use kyc_client::{Client, ClientBuilder, FixedClock, RetryPolicy};
 use tokio::net::TcpListener;
-use tracing_subscriber::fmt::MakeWriter;
 
 pub(crate) const SECRET: &str = "TEST_SECRET_DO_NOT_USE";
 pub(crate) const MERCHANT: &str = "1027749636";
@@ -129,18 +127,7 @@ impl Provider {
 
     /// A client for this provider with fast retries and short timeouts.
     pub(crate) fn client(&self, attempts: u32) -> Client {
-        Client::builder()
-            .environment(kyc_client::Environment::custom(&self.base_url).unwrap())
-            .merchant_no(MERCHANT)
-            .app_secret(SECRET)
-            .clock(Arc::new(FixedClock::new(NOW)))
-            .timeout(Duration::from_millis(300))
-            .total_timeout(Duration::from_secs(10))
-            .retry(
-                RetryPolicy::default()
-                    .with_max_attempts(attempts)
-                    .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
-            )
+        impatient(&self.base_url, attempts)
             .build()
             .expect("valid configuration")
     }
@@ -206,8 +193,17 @@ fn request_complete(bytes: &[u8]) -> bool {
     bytes.len() >= head_end + 4 + length
 }
 
-/// A client for `base_url` with fast retries and short timeouts.
+/// A client for `base_url` with fast retries, short timeouts and a 4 KiB answer cap.
 pub(crate) fn client_for(base_url: &str, attempts: u32) -> Client {
+    impatient(base_url, attempts)
+        .max_response_body(4096)
+        .build()
+        .expect("valid configuration")
+}
+
+/// A builder for `base_url` with the test merchant, the example clock, fast retries and
+/// short timeouts.
+fn impatient(base_url: &str, attempts: u32) -> ClientBuilder {
     Client::builder()
         .environment(kyc_client::Environment::custom(base_url).unwrap())
         .merchant_no(MERCHANT)
@@ -215,67 +211,9 @@ pub(crate) fn client_for(base_url: &str, attempts: u32) -> Client {
         .clock(Arc::new(FixedClock::new(NOW)))
         .timeout(Duration::from_millis(300))
         .total_timeout(Duration::from_secs(10))
-        .max_response_body(4096)
         .retry(
             RetryPolicy::default()
                 .with_max_attempts(attempts)
                 .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
         )
-        .build()
-        .expect("valid configuration")
-}
-
-/// Captured trace output of the whole test binary.
-#[derive(Clone, Default)]
-pub(crate) struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    /// The process-wide capture: a global subscriber at `TRACE`, installed once.
-    ///
-    /// Global, not `set_default`: a thread-local subscriber misses events whose callsite
-    /// interest was cached while another test's thread had none, which made this flaky when
-    /// the whole suite runs in parallel. Other tests' events land here too; none may leak.
-    pub(crate) fn global() -> Self {
-        static CAPTURE: OnceLock<Capture> = OnceLock::new();
-        CAPTURE
-            .get_or_init(|| {
-                let capture = Capture::default();
-                let subscriber = tracing_subscriber::fmt()
-                    .with_writer(capture.clone())
-                    .with_max_level(tracing::Level::TRACE)
-                    .with_ansi(false)
-                    .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-                    .finish();
-                tracing::subscriber::set_global_default(subscriber)
-                    .expect("no other test installs a global subscriber");
-                capture
-            })
-            .clone()
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-
-    /// Everything written since `from`, as text.
-    pub(crate) fn since(&self, from: usize) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()[from..]).into_owned()
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }

@@ -1,7 +1,7 @@
 //! The document files of the older application form.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
@@ -60,6 +60,28 @@ impl From<&'static [u8]> for FileSource {
 impl From<PathBuf> for FileSource {
     fn from(path: PathBuf) -> Self {
         Self::Path(path)
+    }
+}
+
+impl From<&Path> for FileSource {
+    fn from(path: &Path) -> Self {
+        Self::Path(path.to_owned())
+    }
+}
+
+impl FileSource {
+    /// In-memory content from a static slice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_proto::FileSource;
+    ///
+    /// assert_eq!(FileSource::from_static(b"\x89PNG"), FileSource::Bytes(bytes::Bytes::from_static(b"\x89PNG")));
+    /// ```
+    #[must_use]
+    pub fn from_static(bytes: &'static [u8]) -> Self {
+        Self::Bytes(Bytes::from_static(bytes))
     }
 }
 

@@ -5,9 +5,6 @@
 //! Every test owns its sandbox on `127.0.0.1:0`. Waits are bounded by generous timeouts;
 //! nothing asserts how long something took.
 
-use std::io::Write;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,15 +12,13 @@ use http::HeaderValue;
 use http_body_util::Full;
 use kyc_sandbox::{FixedClock, Running};
 use kyc_sign::{Canonical, Settings};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tracing_subscriber::fmt::MakeWriter;
+use kyc_test_support::assert_none_leaked;
+use kyc_test_support::loris::{BOUND, http2_opening, stall, stall_http1};
+use kyc_test_support::trace::Capture;
 
 use crate::support::*;
 
 const CALLBACK: &str = "http://127.0.0.1:9/kyc";
-/// Long enough for any cut-off in this module to happen; never a timing assertion.
-const BOUND: Duration = Duration::from_secs(30);
 const STATUS_PATH: &str = "/japan/v1/vexora/kycStatusQuery";
 const APPLY_PATH: &str = "/japan/v1/vexora/kycApplyFor";
 
@@ -34,49 +29,6 @@ async fn impatient() -> Running {
         .header_read_timeout(Duration::from_millis(300))
         .body_read_timeout(Duration::from_millis(300)))
     .await
-}
-
-/// What a stalled or trickling client saw: every byte the server sent, and whether the server
-/// ended the connection (EOF or reset) within [`BOUND`].
-struct Cut {
-    answer: Vec<u8>,
-    closed: bool,
-}
-
-/// Writes `opening`, then (when `trickle` is given) one byte of it every 50 ms until the
-/// server stops reading, and reads until the server closes the connection.
-async fn stall(addr: SocketAddr, opening: Vec<u8>, trickle: Option<u8>) -> Cut {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut read, mut write) = stream.into_split();
-    write.write_all(&opening).await.unwrap();
-    let writer = tokio::spawn(async move {
-        if let Some(byte) = trickle {
-            // At most 60 s of trickling; the server must cut us off long before.
-            for _ in 0..1200 {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                if write.write_all(&[byte]).await.is_err() {
-                    return;
-                }
-            }
-        } else {
-            // Hold the write half open (no FIN) until the test ends.
-            std::future::pending::<()>().await;
-        }
-    });
-    let mut answer = Vec::new();
-    let closed = tokio::time::timeout(BOUND, async {
-        let mut buf = [0u8; 4096];
-        loop {
-            match read.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => answer.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await
-    .is_ok();
-    writer.abort();
-    Cut { answer, closed }
 }
 
 fn head(path: &str, content_type: &str, length: usize) -> String {
@@ -102,20 +54,9 @@ async fn slow_loris_heads_and_bodies_are_cut_while_others_are_served() {
     let partial_head =
         format!("POST {STATUS_PATH} HTTP/1.1\r\nHost: x\r\nmerchantNo: ").into_bytes();
     let body_head = head(STATUS_PATH, "application/json", 100);
-    let mut stalled_body = body_head.clone().into_bytes();
-    stalled_body.extend_from_slice(b"{\"userId\":");
-    let clients = vec![
-        // Nothing at all; half an HTTP/2 preface; half a request head.
-        tokio::spawn(stall(addr, Vec::new(), None)),
-        tokio::spawn(stall(addr, b"PRI * HTTP/2.0\r\n".to_vec(), None)),
-        tokio::spawn(stall(addr, partial_head.clone(), None)),
-        // A head that never ends, one header byte every 50 ms.
-        tokio::spawn(stall(addr, partial_head, Some(b'1'))),
-        // A complete head announcing 100 bytes, then part of the body and silence.
-        tokio::spawn(stall(addr, stalled_body, None)),
-        // The same, the body trickled one byte every 50 ms.
-        tokio::spawn(stall(addr, body_head.into_bytes(), Some(b' '))),
-    ];
+    // Four heads (nothing, half a preface, half a head, a head that never ends, one header
+    // byte every 50 ms), then a 100-byte body stalled and one trickled.
+    let clients = stall_http1(addr, &partial_head, b'1', body_head.as_bytes());
     // While all six hold their connections, an honest client is served.
     still_serving(&running, "during-loris").await;
     let mut cuts = Vec::new();
@@ -143,13 +84,6 @@ async fn slow_loris_heads_and_bodies_are_cut_while_others_are_served() {
     }
     still_serving(&running, "after-loris").await;
     running.shutdown().await;
-}
-
-/// The HTTP/2 connection preface and an empty SETTINGS frame.
-fn http2_opening() -> Vec<u8> {
-    let mut bytes = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
-    bytes.extend_from_slice(&[0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
-    bytes
 }
 
 #[tokio::test]
@@ -777,60 +711,6 @@ async fn field_boundary_shifts_verify_but_fail_format_checks() {
     running.shutdown().await;
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    /// The process-wide capture: a global subscriber at `TRACE`, installed once.
-    ///
-    /// Global, not `set_default`: a thread-local subscriber misses events whose callsite
-    /// interest was cached while another test's thread had none, which made this flaky when
-    /// the whole suite runs in parallel. Other tests' events land here too; none may leak.
-    fn global() -> Self {
-        static CAPTURE: OnceLock<Capture> = OnceLock::new();
-        CAPTURE
-            .get_or_init(|| {
-                let capture = Capture::default();
-                let subscriber = tracing_subscriber::fmt()
-                    .with_writer(capture.clone())
-                    .with_max_level(tracing::Level::TRACE)
-                    .with_ansi(false)
-                    .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-                    .finish();
-                tracing::subscriber::set_global_default(subscriber)
-                    .expect("no other test installs a global subscriber");
-                capture
-            })
-            .clone()
-    }
-
-    fn len(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-
-    /// Everything written since `from`, as text.
-    fn since(&self, from: usize) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()[from..]).into_owned()
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn secrets_signatures_and_names_stay_out_of_logs_and_answers() {
     let capture = Capture::global();
@@ -915,16 +795,12 @@ async fn secrets_signatures_and_names_stay_out_of_logs_and_answers() {
         everything.contains("sandbox request"),
         "traces were captured"
     );
-    for forbidden in
+    assert_none_leaked(
+        &everything,
         signatures
             .iter()
             .map(String::as_str)
-            .chain([SECRET, OTHER_SECRET, NAME, "ヤマダ"])
-    {
-        assert!(
-            !everything.contains(forbidden),
-            "{forbidden:?} leaked:\n{everything}"
-        );
-    }
+            .chain([SECRET, OTHER_SECRET, NAME, "ヤマダ"]),
+    );
     running.shutdown().await;
 }

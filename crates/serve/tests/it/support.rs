@@ -4,19 +4,19 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use kyc_serve::Server;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use kyc_test_support::loris::read_until_closed;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
 /// Long enough for any cut-off in these tests to happen; never a timing assertion.
-pub(crate) const BOUND: Duration = Duration::from_secs(30);
+pub(crate) use kyc_test_support::loris::BOUND;
 
 /// Answers `hello`; a request to `/held` first waits until [`Gate::release`].
 #[derive(Clone, Default)]
@@ -112,20 +112,10 @@ pub(crate) async fn get(addr: SocketAddr, path: &str) -> String {
 }
 
 /// Reads until the server closes the connection (bounded by [`BOUND`]).
-pub(crate) async fn read_all(mut stream: impl tokio::io::AsyncRead + Unpin) -> String {
-    let mut answer = Vec::new();
-    tokio::time::timeout(BOUND, async {
-        let mut buf = [0u8; 4096];
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => answer.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await
-    .expect("the server closes the connection");
-    String::from_utf8_lossy(&answer).into_owned()
+pub(crate) async fn read_all(stream: impl tokio::io::AsyncRead + Unpin) -> String {
+    let cut = read_until_closed(stream).await;
+    assert!(cut.closed, "the server closes the connection");
+    String::from_utf8_lossy(&cut.answer).into_owned()
 }
 
 pub(crate) fn is_hello(answer: &str) -> bool {

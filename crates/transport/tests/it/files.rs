@@ -4,7 +4,8 @@ use http::HeaderMap;
 use http_body::Body;
 use http_body_util::BodyExt;
 use kyc_transport::Error;
-use kyc_transport::multipart::{Boundary, FILE_CHUNK, FileSource, Form};
+use kyc_transport::fuzzing::FILE_CHUNK;
+use kyc_transport::multipart::{Boundary, FileSource, Form};
 
 use crate::support::{self, SEEN_CHUNKED, SEEN_LENGTH, header};
 

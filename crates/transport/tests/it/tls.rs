@@ -283,3 +283,31 @@ async fn http2_connections_are_shared_and_replaced_when_the_server_leaves() {
         );
     }
 }
+
+#[tokio::test]
+async fn concurrent_first_requests_share_one_http2_connection() {
+    let cert = test_cert();
+    let (addr, connections) = serve_h2(&cert, false).await;
+    let transport = support::builder()
+        .add_root_certificate(Certificate::from_der(cert.der.to_vec()))
+        .build()
+        .expect("builds");
+    let uri: http::Uri = format!("https://127.0.0.1:{}/", addr.port())
+        .parse()
+        .expect("uri");
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (transport, uri) = (transport.clone(), uri.clone());
+        requests.spawn(async move {
+            transport
+                .post_form(&uri, HeaderMap::new(), &Form::new().text("userId", "u1"))
+                .await
+                .expect("sent")
+        });
+    }
+    while let Some(response) = requests.join_next().await {
+        assert_eq!(header(&response.expect("joins"), SEEN_VERSION), "HTTP/2.0");
+    }
+    // Accepted TCP connections, not only those that carried a request.
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

@@ -1,0 +1,611 @@
+//! [`Ledger`]: connect by URL, record in one transaction each, read state and history.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::time::Duration;
+
+use futures_core::Stream;
+use futures_core::future::BoxFuture;
+use futures_util::StreamExt;
+use kyc_proto::{AuthenticationStatus, Callback, StatusData, Timestamp, UserId};
+
+use crate::record::{ApplicationOutcome, Counts, Event, EventKind, Recorded, UserState, rank};
+#[cfg(feature = "sqlite")]
+use crate::rows::check_regular_file;
+use crate::rows::{
+    EventRow, StateRow, counts_from_rows, duration_ms, events_from_rows, millis, state_from_row,
+    user_id_from,
+};
+use crate::{Error, identity, migrations, sql};
+
+/// The cut-off after which a user whose status is not final is due for reconciliation: 25
+/// hours, past the provider's retry window (it stops calling back about 24 hours after the
+/// result).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(kyc_store::DEFAULT_CUTOFF.as_secs(), 25 * 3600);
+/// ```
+pub const DEFAULT_CUTOFF: Duration = Duration::from_secs(25 * 3600);
+
+/// The merchant's ledger of KYC events per user, on SQLite or PostgreSQL.
+///
+/// Cheap to clone (a connection pool inside) and `Send + Sync`. Every `record_*` call is one
+/// transaction and returns after it committed. See the crate docs for the rules.
+///
+/// # Examples
+///
+/// See the crate docs.
+#[derive(Clone)]
+pub struct Ledger {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool and `$dialect` to its [`sql::Dialect`]:
+/// the code is the same for both, type-checked once per backend.
+macro_rules! with_pool {
+    ($ledger:expr, $pool:ident, $dialect:ident => $body:expr) => {
+        match &$ledger.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite($pool) => {
+                let $dialect = &sql::SQLITE;
+                $body
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres($pool) => {
+                let $dialect = &sql::POSTGRES;
+                $body
+            }
+        }
+    };
+}
+
+/// One event as the caller gave it.
+struct Row_<'a> {
+    identity: [u8; 32],
+    user_id: &'a UserId,
+    kind: EventKind,
+    status: Option<&'a AuthenticationStatus>,
+    at: Timestamp,
+    fail_reason: Option<&'a str>,
+    code: Option<&'a str>,
+    retryable: bool,
+    /// 1 for an accepted application: it opens an attempt.
+    opens_attempt: i64,
+}
+
+impl Ledger {
+    /// Connects to the ledger at `url` and brings its schema to this version.
+    ///
+    /// - `sqlite://PATH` (or `sqlite:PATH`): the file is created when missing, opened in WAL
+    ///   mode with `synchronous=FULL` (a commit is on disk before it returns). Needs the
+    ///   `sqlite` feature (default).
+    /// - `postgres://…` or `postgresql://…`: any libpq-style URL sqlx accepts, TLS through
+    ///   rustls (`sslmode=require`…). Needs the `postgres` feature.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Url`](crate::ErrorKind::Url) for another scheme or a malformed URL;
+    /// [`ErrorKind::NotAFile`](crate::ErrorKind::NotAFile) when the SQLite path is a
+    /// directory, a FIFO, a device or a socket (checked before opening, so it never blocks);
+    /// [`ErrorKind::Database`](crate::ErrorKind::Database) when the database cannot be opened
+    /// or reached; [`ErrorKind::Migration`](crate::ErrorKind::Migration) when the schema
+    /// cannot be migrated.
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        match scheme {
+            #[cfg(feature = "sqlite")]
+            "sqlite" => Self::connect_sqlite(url).await,
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => Self::connect_postgres(url).await,
+            other => Err(Error::scheme(other)),
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    async fn connect_sqlite(url: &str) -> Result<Self, Error> {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(Error::url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full);
+        check_regular_file(options.get_filename())?;
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .connect_with(options)
+            .await?;
+        migrations::sqlite()
+            .await?
+            .run(&pool)
+            .await
+            .map_err(Error::migration)?;
+        Ok(Self {
+            backend: Backend::Sqlite(pool),
+        })
+    }
+
+    #[cfg(feature = "postgres")]
+    async fn connect_postgres(url: &str) -> Result<Self, Error> {
+        let options = sqlx::postgres::PgConnectOptions::from_str(url).map_err(Error::url)?;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .connect_with(options)
+            .await?;
+        migrations::postgres()
+            .await?
+            .run(&pool)
+            .await
+            .map_err(Error::migration)?;
+        Ok(Self {
+            backend: Backend::Postgres(pool),
+        })
+    }
+
+    /// Records an application sent at `at` and how the provider answered it. An accepted one
+    /// opens a new attempt; a refused one only joins the history.
+    ///
+    /// Pass the provider's answer timestamp as `at` when the answer has one: the ordering rule
+    /// compares it with callback timestamps, which come from the provider's clock.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Invalid`](crate::ErrorKind::Invalid) for a timestamp beyond 63 bits;
+    /// [`ErrorKind::Database`](crate::ErrorKind::Database) when the write failed (nothing was
+    /// recorded).
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn record_application(
+        &self,
+        user_id: &UserId,
+        at: Timestamp,
+        outcome: &ApplicationOutcome,
+    ) -> Result<Recorded, Error> {
+        let identity = identity::of_application(user_id, at, outcome);
+        let row = match outcome {
+            ApplicationOutcome::Accepted(status) => Row_ {
+                identity,
+                user_id,
+                kind: EventKind::Application,
+                status: Some(status),
+                at,
+                fail_reason: None,
+                code: None,
+                retryable: false,
+                opens_attempt: 1,
+            },
+            ApplicationOutcome::Refused {
+                code,
+                reason,
+                retryable,
+            } => Row_ {
+                identity,
+                user_id,
+                kind: EventKind::Application,
+                status: None,
+                at,
+                fail_reason: reason.as_deref(),
+                code: Some(code),
+                retryable: *retryable,
+                opens_attempt: 0,
+            },
+        };
+        self.record(row).await
+    }
+
+    /// Records a verified callback: [`Recorded::New`] the first time its content is seen
+    /// (then answer `OK`), [`Recorded::Duplicate`] for a retry of a recorded one (answer `OK`
+    /// too), [`Recorded::Stale`] when it is kept but does not change the current state.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::record_application`]. Answer the provider `5xx` on any error: it retries.
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn record_callback(&self, callback: &Callback) -> Result<Recorded, Error> {
+        self.record(Row_ {
+            identity: identity::of_callback(callback),
+            user_id: callback.user_id(),
+            kind: EventKind::Callback,
+            status: Some(callback.status()),
+            at: callback.timestamp(),
+            fail_reason: callback.fail_reason(),
+            code: None,
+            retryable: false,
+            opens_attempt: 0,
+        })
+        .await
+    }
+
+    /// Records the answer to a status query about `user_id`, timed `at` (the answer's own
+    /// `timestamp` when it has one, else when the query was sent), by the same rules as a
+    /// callback.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Invalid`](crate::ErrorKind::Invalid) when `data` names another user, or
+    /// for a timestamp beyond 63 bits; otherwise as [`Ledger::record_application`].
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn record_status(
+        &self,
+        user_id: &UserId,
+        data: &StatusData,
+        at: Timestamp,
+    ) -> Result<Recorded, Error> {
+        if data
+            .user_id()
+            .is_some_and(|named| named != user_id.as_str())
+        {
+            return Err(Error::invalid(
+                "userId",
+                "of the status answer is not the user asked about",
+            ));
+        }
+        self.record(Row_ {
+            identity: identity::of_status(user_id, data, at),
+            user_id,
+            kind: EventKind::Status,
+            status: Some(data.authentication_status()),
+            at,
+            fail_reason: data.fail_reason(),
+            code: None,
+            retryable: false,
+            opens_attempt: 0,
+        })
+        .await
+    }
+
+    /// A handler for `kyc_client::CallbackService`: records each callback and succeeds once it
+    /// is stored (new, duplicate or stale), so the service answers `OK` only after commit and
+    /// `5xx` on a failed write.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_client::{CallbackService, Client};
+    /// use kyc_store::Ledger;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let url = format!("sqlite://{}/kyc.db", dir.path().display());
+    /// let client = Client::builder().merchant_no("1027749636").app_secret("s").build()?;
+    /// let ledger = Ledger::connect(&url).await?;
+    /// let service = CallbackService::new(&client, ledger.callback_handler());
+    /// # let _ = service;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn callback_handler(
+        &self,
+    ) -> impl Fn(Callback) -> BoxFuture<'static, Result<(), Error>> + Clone + Send + Sync + 'static
+    {
+        let ledger = self.clone();
+        move |callback: Callback| {
+            let ledger = ledger.clone();
+            Box::pin(async move { ledger.record_callback(&callback).await.map(|_| ()) })
+        }
+    }
+
+    /// One event, one transaction: the event once by its identity, then the user's row, then
+    /// the current state when the event comes after the deciding one. The transaction runs on
+    /// its own task (see [`detached`]).
+    async fn record(&self, row: Row_<'_>) -> Result<Recorded, Error> {
+        let write = Write {
+            identity: row.identity,
+            user_id: row.user_id.as_str().to_owned(),
+            kind: row.kind,
+            status: row.status.map(|status| status.as_str().to_owned()),
+            rank: rank(row.status),
+            at: millis("timestamp", row.at)?,
+            fail_reason: row.fail_reason.map(str::to_owned),
+            code: row.code.map(str::to_owned),
+            retryable: row.retryable,
+            opens_attempt: row.opens_attempt,
+        };
+        let ledger = self.clone();
+        detached(async move { ledger.write(write).await }).await
+    }
+
+    async fn write(&self, row: Write) -> Result<Recorded, Error> {
+        let (at, rank) = (row.at, row.rank);
+        let status = row.status.as_deref();
+        let fail_reason = row.fail_reason.as_deref();
+        let carries_status = status.is_some().then_some(at);
+        with_pool!(self, pool, dialect => {
+            let mut tx = pool.begin_with(dialect.begin).await?;
+            let inserted = sqlx::query(sql::INSERT_EVENT)
+                .bind(&row.identity[..])
+                .bind(&row.user_id)
+                .bind(row.kind.as_str())
+                .bind(status)
+                .bind(rank)
+                .bind(at)
+                .bind(fail_reason)
+                .bind(row.code.as_deref())
+                .bind(row.retryable)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if inserted == 0 {
+                tx.rollback().await?;
+                return Ok(Recorded::Duplicate);
+            }
+            sqlx::query(sql::UPSERT_USER)
+                .bind(&row.user_id)
+                .bind(row.opens_attempt)
+                .bind(carries_status)
+                .execute(&mut *tx)
+                .await?;
+            let outcome = match status {
+                None => Recorded::New,
+                Some(status) => {
+                    let advanced = sqlx::query(sql::ADVANCE_STATE)
+                        .bind(&row.user_id)
+                        .bind(status)
+                        .bind(rank)
+                        .bind(at)
+                        .bind(fail_reason)
+                        .bind(&row.identity[..])
+                        .bind(fail_reason.unwrap_or(""))
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if advanced == 0 { Recorded::Stale } else { Recorded::New }
+                }
+            };
+            tx.commit().await?;
+            Ok(outcome)
+        })
+    }
+
+    /// The user's current state, or `None` when nothing about the user was recorded.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Database`](crate::ErrorKind::Database) when the read failed;
+    /// [`ErrorKind::Corrupt`](crate::ErrorKind::Corrupt) when a stored value does not read
+    /// back.
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn state(&self, user_id: &UserId) -> Result<Option<UserState>, Error> {
+        with_pool!(self, pool, _dialect => {
+            let row = sqlx::query_as::<_, StateRow>(sql::SELECT_STATE)
+                .bind(user_id.as_str())
+                .fetch_optional(pool)
+                .await?;
+            row.map(state_from_row).transpose()
+        })
+    }
+
+    /// The user's events in order: by timestamp; at one instant an application first, then
+    /// the others as recorded. Empty when nothing was recorded.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::state`].
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn history(&self, user_id: &UserId) -> Result<Vec<Event>, Error> {
+        with_pool!(self, pool, _dialect => {
+            let rows = sqlx::query_as::<_, EventRow>(sql::SELECT_HISTORY)
+                .bind(user_id.as_str())
+                .fetch_all(pool)
+                .await?;
+            events_from_rows(rows)
+        })
+    }
+
+    /// Up to `limit` users due for reconciliation at `now`: current status not final, latest
+    /// status-carrying event before `now - older_than` (see [`DEFAULT_CUTOFF`]), and not
+    /// claimed by a running lease. Oldest first. Reads only; see [`Ledger::claim_due`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::state`]; [`ErrorKind::Invalid`](crate::ErrorKind::Invalid) for a `now`
+    /// beyond 63 bits.
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn due(
+        &self,
+        now: Timestamp,
+        older_than: Duration,
+        limit: u32,
+    ) -> Result<Vec<UserId>, Error> {
+        let now_ms = millis("now", now)?;
+        let cutoff = now_ms.saturating_sub(duration_ms(older_than));
+        with_pool!(self, pool, _dialect => {
+            let rows = sqlx::query_as::<_, (String,)>(sql::SELECT_DUE)
+                .bind(cutoff)
+                .bind(now_ms)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.into_iter().map(|(user,)| user_id_from(user)).collect()
+        })
+    }
+
+    /// Claims up to `limit` due users (as [`Ledger::due`]) for `lease`: until `now + lease`
+    /// no other claimer, in this process or another, gets them. The claim is one committed
+    /// transaction (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent claimers split the
+    /// due users instead of waiting). A user whose status answer is recorded stops being due
+    /// until the cut-off has passed again; one whose query failed is due again when the lease
+    /// ends. Returned in user order.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::due`].
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn claim_due(
+        &self,
+        now: Timestamp,
+        older_than: Duration,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<UserId>, Error> {
+        let now_ms = millis("now", now)?;
+        let cutoff = now_ms.saturating_sub(duration_ms(older_than));
+        let lease_until = now_ms.saturating_add(duration_ms(lease));
+        let ledger = self.clone();
+        detached(async move { ledger.claim(cutoff, now_ms, limit, lease_until).await }).await
+    }
+
+    async fn claim(
+        &self,
+        cutoff: i64,
+        now_ms: i64,
+        limit: u32,
+        lease_until: i64,
+    ) -> Result<Vec<UserId>, Error> {
+        with_pool!(self, pool, dialect => {
+            let mut tx = pool.begin_with(dialect.begin).await?;
+            let rows = sqlx::query_as::<_, (String,)>(dialect.claim)
+                .bind(cutoff)
+                .bind(now_ms)
+                .bind(i64::from(limit))
+                .bind(lease_until)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            let mut users = rows
+                .into_iter()
+                .map(|(user,)| user_id_from(user))
+                .collect::<Result<Vec<_>, Error>>()?;
+            users.sort();
+            Ok(users)
+        })
+    }
+
+    /// How many users are in each current status.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::state`].
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn counts(&self) -> Result<Counts, Error> {
+        with_pool!(self, pool, _dialect => {
+            let rows = sqlx::query_as::<_, (Option<String>, i64)>(sql::COUNT_BY_STATUS)
+                .fetch_all(pool)
+                .await?;
+            counts_from_rows(rows)
+        })
+    }
+
+    /// Every user's current state, in user order, as a stream read from the database as it
+    /// is consumed (one row in memory at a time, whatever the ledger's size): for CSV or
+    /// JSON-lines export (`UserState` is `Serialize`).
+    ///
+    /// # Errors
+    ///
+    /// Each item as [`Ledger::state`].
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub fn export(&self) -> impl Stream<Item = Result<UserState, Error>> + Send + '_ {
+        let stream: Pin<Box<dyn Stream<Item = Result<UserState, Error>> + Send + '_>> = with_pool!(self, pool, _dialect => {
+            Box::pin(
+                sqlx::query_as::<_, StateRow>(sql::SELECT_STATES)
+                    .fetch(pool)
+                    .map(|row| state_from_row(row?)),
+            )
+        });
+        stream
+    }
+
+    /// Closes the pool: waits for connections in use to be returned, then closes them all.
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    pub async fn close(&self) {
+        with_pool!(self, pool, _dialect => pool.close().await)
+    }
+
+    /// Which backend this ledger is on: `"sqlite"` or `"postgres"`.
+    ///
+    /// # Examples
+    ///
+    /// See the crate docs.
+    #[must_use]
+    pub fn backend(&self) -> &'static str {
+        match self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => "sqlite",
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// One event ready to store, owned: it moves to the task that writes it.
+struct Write {
+    identity: [u8; 32],
+    user_id: String,
+    kind: EventKind,
+    status: Option<String>,
+    rank: i64,
+    at: i64,
+    fail_reason: Option<String>,
+    code: Option<String>,
+    retryable: bool,
+    opens_attempt: i64,
+}
+
+/// Runs a transaction on its own task, so that it ends whole (commit or rollback) even when
+/// the caller stops waiting: a timeout dropping a half-awaited sqlx transaction can leave its
+/// connection inside a transaction that was never acknowledged, and the pool would hand that
+/// connection to the next writer.
+async fn detached<T, F>(work: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+{
+    match tokio::spawn(work).await {
+        Ok(result) => result,
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(err) => Err(Error::interrupted(err)),
+    }
+}
+
+impl fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL is not kept: it may hold a password.
+        f.debug_struct("Ledger")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
