@@ -1,25 +1,29 @@
 //! An axum 0.8 service with the three routes a merchant needs: apply, status, and the
-//! provider's callback, mounted with `route_service` as it is.
+//! provider's callback, mounted with `route_service` as it is, recording into the `kyc-store`
+//! ledger.
 //!
 //! ```sh
 //! cargo run -p kyc-examples --example axum_service   # self-contained: see below
 //! KYC_BASE_URL=... KYC_MERCHANT_NO=... KYC_APP_SECRET=... KYC_LISTEN=0.0.0.0:3000 \
 //!     KYC_CALLBACK_URL=https://merchant.example.com/kyc/callback \
+//!     KYC_LEDGER_URL=sqlite:///var/lib/kyc/ledger.db \
 //!     cargo run -p kyc-examples --example axum_service   # serves until Ctrl-C
 //! ```
 //!
 //! Without `KYC_BASE_URL` it starts an embedded sandbox, serves on a free loopback port, sends
 //! itself a signed callback, applies for a user through its own `/apply` route, waits for the
-//! sandbox's callback to reach `/kyc/callback`, reads the status through `/status` and exits.
+//! sandbox's callback to reach `/kyc/callback` and the ledger, reads the status through
+//! `/status` and exits.
 //!
-//! The results are kept in memory here; a real service stores them durably before answering
-//! `OK` (the `kyc-store` ledger, once it lands, is the ready-made place).
+//! Every accepted or refused application and every verified callback is recorded in the
+//! ledger (SQLite here, one file; `postgres://…` when several receivers share it): the callback
+//! route answers `OK` only after the ledger's commit, and a callback the provider resends is
+//! recorded once.
 
 #![allow(clippy::print_stdout)] // an example reports on stdout
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -31,6 +35,7 @@ use kyc_client::types::{
 };
 use kyc_client::{CallbackService, Client, Clock, Handled, SystemClock};
 use kyc_examples::{BoxError, Provider, http_request};
+use kyc_store::{ApplicationOutcome, Ledger, Recorded};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
@@ -38,37 +43,8 @@ use tokio::sync::Notify;
 #[derive(Clone)]
 struct AppState {
     client: Client,
+    ledger: Ledger,
     callback_url: CallbackUrl,
-}
-
-/// The verified results, deduplicated by (userId, status, timestamp): the provider resends
-/// the same callback until it hears `OK`.
-#[derive(Default)]
-struct Results {
-    seen: Mutex<HashSet<(String, String, u64)>>,
-    arrived: Notify,
-}
-
-impl Results {
-    fn record(&self, callback: &Callback) -> Handled {
-        let key = (
-            callback.user_id().as_str().to_owned(),
-            callback.status().as_str().to_owned(),
-            callback.timestamp().as_millis(),
-        );
-        let new = self.seen.lock().expect("never poisoned").insert(key);
-        self.arrived.notify_waiters();
-        if new {
-            Handled::Stored
-        } else {
-            Handled::Duplicate
-        }
-    }
-
-    fn has(&self, user: &str, status: &str) -> bool {
-        let seen = self.seen.lock().expect("never poisoned");
-        seen.iter().any(|(u, s, _)| u == user && s == status)
-    }
 }
 
 /// `POST /apply/{userId}` with the furigana as a plain-text body.
@@ -84,7 +60,28 @@ async fn apply(
             return (StatusCode::UNPROCESSABLE_ENTITY, err.to_string());
         }
     };
-    match state.client.apply(&application).await {
+    let answered = state.client.apply(&application).await;
+    let outcome = match &answered {
+        Ok(data) => ApplicationOutcome::Accepted(data.authentication_status().clone()),
+        Err(kyc_client::Error::Api(err)) => ApplicationOutcome::Refused {
+            code: err.code().map_or_else(
+                || err.http_status().as_u16().to_string(),
+                |code| code.as_str().to_owned(),
+            ),
+            reason: Some(err.msg().to_owned()).filter(|msg| !msg.is_empty()),
+            retryable: err.is_retryable(),
+        },
+        // No answer: the status query will tell (the ledger's reconciliation asks it).
+        Err(err) => return (StatusCode::BAD_GATEWAY, err.to_string()),
+    };
+    let recorded = state
+        .ledger
+        .record_application(application.user_id(), SystemClock.now(), &outcome)
+        .await;
+    if let Err(err) = recorded {
+        return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string());
+    }
+    match answered {
         Ok(data) => (
             StatusCode::ACCEPTED,
             format!("status {}", data.authentication_status().as_str()),
@@ -93,7 +90,7 @@ async fn apply(
     }
 }
 
-/// `GET /status/{userId}`.
+/// `GET /status/{userId}`: the provider's answer (the source of truth).
 async fn status(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
@@ -111,11 +108,19 @@ async fn status(
     }
 }
 
-fn router(state: AppState, results: Arc<Results>) -> Router {
+fn router(state: AppState, arrived: Arc<Notify>) -> Router {
+    let ledger = state.ledger.clone();
     let callbacks = CallbackService::new(&state.client, move |callback: Callback| {
-        let results = Arc::clone(&results);
-        // Store durably here (a database commit) before returning: `OK` follows.
-        async move { Ok::<_, std::io::Error>(results.record(&callback)) }
+        let (ledger, arrived) = (ledger.clone(), Arc::clone(&arrived));
+        async move {
+            // Returns after the commit: only then does the provider hear `OK`.
+            let recorded = ledger.record_callback(&callback).await?;
+            arrived.notify_waiters();
+            Ok::<_, kyc_store::Error>(match recorded {
+                Recorded::Duplicate => Handled::Duplicate,
+                _ => Handled::Stored,
+            })
+        }
     });
     Router::new()
         .route("/apply/{user_id}", post(apply))
@@ -137,13 +142,19 @@ async fn main() -> Result<(), BoxError> {
         // The embedded sandbox delivers to this very service, over loopback.
         Err(_) => CallbackUrl::new_allow_http(&format!("http://{addr}/kyc/callback"))?,
     };
-    let results = Arc::new(Results::default());
+    // A file of its own per run unless told otherwise (created if missing).
+    let own_file = std::env::temp_dir().join(format!("kyc-axum-example-{}.db", std::process::id()));
+    let ledger_url = std::env::var("KYC_LEDGER_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", own_file.display()));
+    let ledger = Ledger::connect(&ledger_url).await?;
+    let arrived = Arc::new(Notify::new());
     let app = router(
         AppState {
             client: client.clone(),
+            ledger: ledger.clone(),
             callback_url,
         },
-        Arc::clone(&results),
+        Arc::clone(&arrived),
     );
     println!(
         "serving on http://{addr}/ (provider {})",
@@ -161,11 +172,17 @@ async fn main() -> Result<(), BoxError> {
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let outcome = tokio::time::timeout(
         Duration::from_secs(30),
-        talk_to_itself(addr, &client, &results),
+        talk_to_itself(addr, &client, &ledger, &arrived),
     )
     .await;
     server.abort();
     provider.shutdown().await;
+    // The run's own ledger file (and SQLite's files beside it) goes with the run.
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = own_file.clone().into_os_string();
+        path.push(suffix);
+        let _ = std::fs::remove_file(path);
+    }
     outcome.map_err(|_| "the self-test did not finish in 30 s")?
 }
 
@@ -173,7 +190,8 @@ async fn main() -> Result<(), BoxError> {
 async fn talk_to_itself(
     addr: SocketAddr,
     client: &Client,
-    results: &Results,
+    ledger: &Ledger,
+    arrived: &Notify,
 ) -> Result<(), BoxError> {
     // 1. A callback signed with the merchant's own key, as a test of the route would send it.
     let body = Callback::new(
@@ -191,7 +209,7 @@ async fn talk_to_itself(
     }
 
     // 2. An application through the service's own route; the sandbox decides it in 0.3 s and
-    //    posts the signed result to /kyc/callback.
+    //    posts the signed result to /kyc/callback, which records it in the ledger.
     let user = "approve-example-axum";
     let (code, answer) = http_request(
         addr,
@@ -205,14 +223,20 @@ async fn talk_to_itself(
     if code != 202 {
         return Err("the application was not accepted".into());
     }
+    let user_id = UserId::new(user)?;
     loop {
-        let arrived = results.arrived.notified();
-        if results.has(user, AuthenticationStatus::Approved.as_str()) {
+        let next = arrived.notified();
+        let state = ledger.state(&user_id).await?;
+        if state.is_some_and(|state| {
+            state
+                .status()
+                .is_some_and(AuthenticationStatus::is_approved)
+        }) {
             break;
         }
-        arrived.await;
+        next.await;
     }
-    println!("callback from the provider: {user} approved");
+    println!("callback from the provider, in the ledger: {user} approved");
 
     let (code, answer) =
         http_request(addr, "GET", &format!("/status/{user}"), "text/plain", b"").await?;
