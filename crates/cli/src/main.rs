@@ -42,6 +42,7 @@ enum Command {
     Apply(api::ApplyArgs),
     Status(api::StatusArgs),
     Sandbox(sandbox::Args),
+    /// Receive the provider's signed result callbacks: verify, record, answer OK.
     #[command(subcommand)]
     Callback(callbacks::Command),
     Batch(batch::Args),

@@ -1,10 +1,15 @@
 //! Receiving the provider's result callbacks: verify, hand over, answer `OK` only on success.
+//!
+//! The provider's rule: a callback is resent until the receiver answers `200` with the plain
+//! text `OK`, so `OK` means "stored", and every other answer (another status, another body, no
+//! answer in time) means "send it again". The provider gives each attempt 10 seconds.
 
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,15 +17,31 @@ use http::{Method, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
 use kyc_sign::SigningKey;
-use tokio::net::TcpListener;
 
 use crate::Client;
+use crate::telemetry::{self, CallbackOutcome};
+use crate::types::{CALLBACK_ACK, Callback, CallbackError};
+
+#[cfg(feature = "axum")]
+mod extract;
+#[cfg(feature = "server")]
+mod serve;
+
+#[cfg(feature = "axum")]
+pub use extract::VerifiedCallback;
+#[cfg(feature = "server")]
+pub use serve::serve_callbacks;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-use crate::types::{CALLBACK_ACK, Callback, CallbackError};
+
+/// The largest callback body read by default: a callback is a few hundred bytes.
+pub(crate) const DEFAULT_MAX_BODY: usize = 64 * 1024;
 
 /// What a callback receiver answered, and why: the framework-agnostic core of
 /// [`CallbackService`], for merchants who bring their own HTTP server.
+///
+/// With the `axum` feature it is also an axum response (and the rejection of
+/// `VerifiedCallback`).
 ///
 /// # Examples
 ///
@@ -86,9 +107,8 @@ impl CallbackReply {
     /// # Examples
     ///
     /// ```
-    /// use kyc_client::CallbackReply;
+    /// use kyc_client::{CallbackReply, SigningKey};
     /// use kyc_client::types::Callback;
-    /// use kyc_sign::SigningKey;
     ///
     /// let err = Callback::verify(b"{}", &SigningKey::new("s")?).unwrap_err();
     /// assert_eq!(CallbackReply::refused(&err).status(), http::StatusCode::BAD_REQUEST);
@@ -102,6 +122,22 @@ impl CallbackReply {
             Self::new(StatusCode::BAD_REQUEST, "malformed callback")
         }
     }
+
+    fn body_refused() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body too large or unreadable",
+        )
+    }
+
+    /// The response for this reply: its status, `text/plain` and its body.
+    fn to_response(self) -> http::Response<Full<Bytes>> {
+        http::Response::builder()
+            .status(self.status)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(Full::new(Bytes::from_static(self.body.as_bytes())))
+            .expect("a status, a static header and a body always make a response")
+    }
 }
 
 impl From<Result<(), CallbackError>> for CallbackReply {
@@ -113,15 +149,48 @@ impl From<Result<(), CallbackError>> for CallbackReply {
     }
 }
 
-/// A hyper service for the merchant's `callBackUrl`.
+/// What a callback handler did with a verified callback; both answer `OK`.
+///
+/// A handler may return `Ok(())` (taken as [`Handled::Stored`]) or a `Handled`, to tell a
+/// resent callback it already had apart in the `kyc.callback.outcomes` metric.
+///
+/// # Examples
+///
+/// ```
+/// use kyc_client::Handled;
+///
+/// assert_eq!(Handled::from(()), Handled::Stored);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Handled {
+    /// The result is now stored durably.
+    Stored,
+    /// The same callback had been stored before (the provider resends until it hears `OK`).
+    Duplicate,
+}
+
+impl From<()> for Handled {
+    fn from((): ()) -> Self {
+        Self::Stored
+    }
+}
+
+/// The service for the merchant's `callBackUrl`: a [`tower_service::Service`] (so
+/// `axum::Router::route_service` mounts it as it is), a hyper service, and
+/// [`handle`](Self::handle) for any other server.
 ///
 /// For each `POST`, it reads the body (up to a limit), verifies it with the client's app
 /// secret, hands the typed [`Callback`] to `handler`, and answers `200 OK` with the plain text
-/// `OK` only when the handler succeeded, so that the provider's retries cover every failure
-/// (PROVIDER.md: answer `OK` only after the result is safely stored). Everything else gets a
-/// non-`OK` answer: `405` for another method, `413` for a body over the limit, `400` for a
-/// malformed callback, `401` for a bad signature, `500` when the handler failed. The handler
-/// must be idempotent: the provider resends the same callback until it hears `OK`.
+/// `OK` only when the handler succeeded: the provider resends a callback until it hears `OK`,
+/// so only a result that is safely stored may be acknowledged, and its retries cover every
+/// failure. Everything else gets a non-`OK` answer: `405` for another method, `413` for a body
+/// over the limit, `400` for a malformed callback, `401` for a bad signature, `500` when the
+/// handler failed, `408` when the body is not read within the
+/// [request timeout](Self::request_timeout) (8 s by default, inside the provider's 10 s) and
+/// `503` when the handler does not finish within it. The limit holds wherever the service is
+/// mounted. The handler must be idempotent: the provider resends the same callback until it
+/// hears `OK`.
 ///
 /// # Examples
 ///
@@ -148,11 +217,13 @@ pub struct CallbackService<H> {
     request_timeout: Duration,
 }
 
-/// How long [`serve_callbacks`] waits for a connection's request head by default.
+/// How long `serve_callbacks` waits for a connection's request head by default.
 const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long [`serve_callbacks`] gives one request (body read and handler) by default.
-const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// The longest timeout kept: hyper adds it to the current instant, which must not overflow.
+/// How long one request (body read and handler) may take by default: under the provider's
+/// 10 s, so that a slow handler is answered `503` before the provider gives up on the attempt.
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(8);
+/// The longest timeout kept: tokio and hyper add it to the current instant, which must not
+/// overflow.
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 impl<H> Clone for CallbackService<H> {
@@ -178,10 +249,11 @@ impl<H> fmt::Debug for CallbackService<H> {
     }
 }
 
-impl<H, F, E> CallbackService<H>
+impl<H, F, T, E> CallbackService<H>
 where
     H: Fn(Callback) -> F + Send + Sync + 'static,
-    F: Future<Output = Result<(), E>> + Send + 'static,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Into<Handled>,
     E: fmt::Display + Send + 'static,
 {
     /// A service verifying with `client`'s app secret and handing callbacks to `handler`.
@@ -206,10 +278,10 @@ where
     /// # Examples
     ///
     /// ```
-    /// use kyc_client::CallbackService;
+    /// use kyc_client::{CallbackService, SigningKey};
     /// use kyc_client::types::Callback;
     ///
-    /// let key = kyc_sign::SigningKey::new("TEST_SECRET_DO_NOT_USE")?;
+    /// let key = SigningKey::new("TEST_SECRET_DO_NOT_USE")?;
     /// let service = CallbackService::with_key(key, |_: Callback| async { Ok::<(), String>(()) });
     /// assert!(!format!("{service:?}").contains("TEST_SECRET"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -218,7 +290,7 @@ where
         Self {
             key,
             handler: Arc::new(handler),
-            max_body: 64 * 1024,
+            max_body: DEFAULT_MAX_BODY,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
@@ -229,10 +301,10 @@ where
     /// # Examples
     ///
     /// ```
-    /// use kyc_client::CallbackService;
+    /// use kyc_client::{CallbackService, SigningKey};
     /// use kyc_client::types::Callback;
     ///
-    /// let key = kyc_sign::SigningKey::new("s")?;
+    /// let key = SigningKey::new("s")?;
     /// let service = CallbackService::with_key(key, |_: Callback| async { Ok::<(), String>(()) })
     ///     .max_body(16 * 1024);
     /// # let _ = service;
@@ -244,10 +316,10 @@ where
         self
     }
 
-    /// How long [`serve_callbacks`] waits for a request head: a connection must begin its
+    /// How long `serve_callbacks` waits for a request head: a connection must begin its
     /// first request, and send each whole request head, within this time, or it is closed
     /// (10 s by default). Bounds what a slow or silent client (slow-loris) can hold open.
-    /// Only [`serve_callbacks`] reads it; a merchant's own server sets its own. A value over a
+    /// Only `serve_callbacks` reads it; a merchant's own server sets its own. A value over a
     /// day is taken as a day.
     ///
     /// # Examples
@@ -255,10 +327,10 @@ where
     /// ```
     /// use std::time::Duration;
     ///
-    /// use kyc_client::CallbackService;
+    /// use kyc_client::{CallbackService, SigningKey};
     /// use kyc_client::types::Callback;
     ///
-    /// let key = kyc_sign::SigningKey::new("s")?;
+    /// let key = SigningKey::new("s")?;
     /// let service = CallbackService::with_key(key, |_: Callback| async { Ok::<(), String>(()) })
     ///     .header_read_timeout(Duration::from_secs(5));
     /// # let _ = service;
@@ -270,22 +342,23 @@ where
         self
     }
 
-    /// How long [`serve_callbacks`] gives one request, from its head to the answer: reading
-    /// the body and running the handler (30 s by default). A request over it is answered
-    /// `408`, never `OK`, so the provider retries. Only [`serve_callbacks`] reads it. A value
-    /// over a day is taken as a day.
+    /// How long one request may take, from its head to the answer: reading the body and
+    /// running the handler (8 s by default, inside the provider's 10 s window). A body not read
+    /// in time is answered `408`, a handler not done in time `503` (its future is dropped):
+    /// never `OK`, so the provider retries. It holds wherever the service is mounted
+    /// (`serve_callbacks`, axum, a plain hyper server). A value over a day is taken as a day.
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
     ///
-    /// use kyc_client::CallbackService;
+    /// use kyc_client::{CallbackService, SigningKey};
     /// use kyc_client::types::Callback;
     ///
-    /// let key = kyc_sign::SigningKey::new("s")?;
+    /// let key = SigningKey::new("s")?;
     /// let service = CallbackService::with_key(key, |_: Callback| async { Ok::<(), String>(()) })
-    ///     .request_timeout(Duration::from_secs(8));
+    ///     .request_timeout(Duration::from_secs(5));
     /// # let _ = service;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -295,14 +368,15 @@ where
         self
     }
 
-    /// Handles one request: the whole exchange, whatever the HTTP framework.
+    /// Handles one request: the whole exchange, whatever the HTTP framework, within the
+    /// [request timeout](Self::request_timeout). Must run inside a tokio runtime with its
+    /// timer enabled (as axum and hyper servers on tokio are).
     ///
     /// # Examples
     ///
     /// ```
-    /// use kyc_client::CallbackService;
+    /// use kyc_client::{CallbackService, SigningKey};
     /// use kyc_client::types::{AuthenticationStatus, Callback, Timestamp, UserId};
-    /// use kyc_sign::SigningKey;
     ///
     /// let key = SigningKey::new("TEST_SECRET_DO_NOT_USE")?;
     /// let body = Callback::new(
@@ -317,7 +391,7 @@ where
     ///     Ok::<(), String>(())
     /// });
     /// let request = http::Request::post("/kyc/callback").body(http_body_util::Full::new(bytes::Bytes::from(body)))?;
-    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
     /// let response = service.handle(request).await;
     /// assert_eq!(response.status(), http::StatusCode::OK);
     /// # });
@@ -328,31 +402,39 @@ where
         B: Body,
         B::Error: Into<BoxError>,
     {
-        let reply = self.reply(request).await;
-        http::Response::builder()
-            .status(reply.status)
-            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(Full::new(Bytes::from_static(reply.body.as_bytes())))
-            .expect("a status, a static header and a body always make a response")
+        let (reply, outcome) = self.reply(request).await;
+        telemetry::callback_outcome(outcome);
+        reply.to_response()
     }
 
-    async fn reply<B>(&self, request: http::Request<B>) -> CallbackReply
+    async fn reply<B>(&self, request: http::Request<B>) -> (CallbackReply, CallbackOutcome)
     where
         B: Body,
         B::Error: Into<BoxError>,
     {
         if request.method() != Method::POST {
-            return CallbackReply::new(StatusCode::METHOD_NOT_ALLOWED, "POST only");
+            let reply = CallbackReply::new(StatusCode::METHOD_NOT_ALLOWED, "POST only");
+            return (reply, CallbackOutcome::Refused("method_not_allowed"));
         }
-        let body = match Limited::new(request.into_body(), self.max_body)
-            .collect()
-            .await
-        {
-            Ok(collected) => collected.to_bytes(),
-            Err(_) => {
-                return CallbackReply::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body too large or unreadable",
+        // One timer for the body read and the handler together: the provider's window covers
+        // the whole exchange.
+        let deadline = tokio::time::sleep(self.request_timeout);
+        tokio::pin!(deadline);
+        let read = read_body(request.into_body(), self.max_body);
+        let body = tokio::select! {
+            body = read => body,
+            () = &mut deadline => {
+                tracing::warn!("callback body not read in time; the provider will retry");
+                let reply = CallbackReply::new(StatusCode::REQUEST_TIMEOUT, "timed out");
+                return (reply, CallbackOutcome::TimedOut);
+            }
+        };
+        let body = match body {
+            Ok(body) => body,
+            Err(reason) => {
+                return (
+                    CallbackReply::body_refused(),
+                    CallbackOutcome::Refused(reason),
                 );
             }
         };
@@ -360,27 +442,60 @@ where
             Ok(callback) => callback,
             Err(err) => {
                 tracing::warn!(error = %err, "callback refused");
-                return CallbackReply::refused(&err);
+                return (CallbackReply::refused(&err), CallbackOutcome::refused(&err));
             }
         };
         let status = callback.status().as_str().to_owned();
-        match (self.handler)(callback).await {
-            Ok(()) => {
-                tracing::info!(status, "callback accepted");
-                CallbackReply::OK
+        let handled = tokio::select! {
+            handled = (self.handler)(callback) => handled,
+            () = &mut deadline => {
+                tracing::warn!(status, "callback handler not done in time; the provider will retry");
+                let reply = CallbackReply::new(StatusCode::SERVICE_UNAVAILABLE, "timed out");
+                return (reply, CallbackOutcome::TimedOut);
+            }
+        };
+        match handled.map(Into::into) {
+            Ok(handled) => {
+                tracing::info!(
+                    status,
+                    duplicate = handled == Handled::Duplicate,
+                    "callback accepted"
+                );
+                (CallbackReply::OK, CallbackOutcome::Handled(handled))
             }
             Err(err) => {
                 tracing::warn!(status, error = %err, "callback handler failed; the provider will retry");
-                CallbackReply::new(StatusCode::INTERNAL_SERVER_ERROR, "handler failed")
+                let reply = CallbackReply::new(StatusCode::INTERNAL_SERVER_ERROR, "handler failed");
+                (reply, CallbackOutcome::HandlerFailed)
             }
         }
     }
 }
 
-impl<H, F, E, B> hyper::service::Service<http::Request<B>> for CallbackService<H>
+/// Reads at most `limit` bytes of `body`; the error is the refusal's low-cardinality reason.
+pub(crate) async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, &'static str>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => Err("body_too_large"),
+        Err(_) => Err("body_unreadable"),
+    }
+}
+
+/// The future of one exchange, answered by [`CallbackService`] as a tower or hyper service.
+pub type CallbackFuture =
+    Pin<Box<dyn Future<Output = Result<http::Response<Full<Bytes>>, Infallible>> + Send>>;
+
+/// As a tower service: always ready, never fails (every problem is an HTTP answer), so
+/// `axum::Router::route_service` mounts it as it is.
+impl<H, F, T, E, B> tower_service::Service<http::Request<B>> for CallbackService<H>
 where
     H: Fn(Callback) -> F + Send + Sync + 'static,
-    F: Future<Output = Result<(), E>> + Send + 'static,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Into<Handled>,
     E: fmt::Display + Send + 'static,
     B: Body + Send + 'static,
     B::Data: Send,
@@ -388,79 +503,35 @@ where
 {
     type Response = http::Response<Full<Bytes>>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+    type Future = CallbackFuture;
 
-    fn call(&self, request: http::Request<B>) -> Self::Future {
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let service = self.clone();
         Box::pin(async move { Ok(service.handle(request).await) })
     }
 }
 
-/// Serves `service` on `listener` (HTTP/1.1 and HTTP/2) until `shutdown` completes, then
-/// finishes the exchanges in flight.
-///
-/// Each connection must begin its first request, and send each request head, within the
-/// service's [`header_read_timeout`](CallbackService::header_read_timeout) (10 s by default;
-/// slow or silent clients are cut off), and each request is served within its
-/// [`request_timeout`](CallbackService::request_timeout) (30 s by default, else `408`).
-/// Request heads over 64 KiB are refused, and an HTTP/2 connection may have 64 requests open
-/// at once. After `shutdown`, a connection still open a second past the request timeout is
-/// dropped.
-///
-/// The receiver never stops on an accept error: one connection's failure is skipped, and when
-/// the process runs out of file descriptors (a burst of callbacks, or idle connections held
-/// open by a client) it logs a warning, pauses briefly and accepts again once descriptors are
-/// freed. The accept loop is the one the sandbox uses (`kyc-serve`).
-///
-/// # Errors
-///
-/// None: accept errors are survived, and errors of one connection end that connection only.
-/// The `io::Result` is kept so that callers' `?` goes on compiling.
-///
-/// # Examples
-///
-/// ```
-/// use kyc_client::{CallbackService, serve_callbacks};
-/// use kyc_client::types::Callback;
-///
-/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-/// let key = kyc_sign::SigningKey::new("s")?;
-/// let service = CallbackService::with_key(key, |_: Callback| async { Ok::<(), String>(()) });
-/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-/// // Serves until the shutdown future completes: here, at once.
-/// serve_callbacks(listener, service, async {}).await?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # })?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub async fn serve_callbacks<H, F, E>(
-    listener: TcpListener,
-    service: CallbackService<H>,
-    shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()>
+/// As a hyper 1 service, for `hyper::server::conn` and hyper-util's servers.
+impl<H, F, T, E, B> hyper::service::Service<http::Request<B>> for CallbackService<H>
 where
     H: Fn(Callback) -> F + Send + Sync + 'static,
-    F: Future<Output = Result<(), E>> + Send + 'static,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Into<Handled>,
     E: fmt::Display + Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
 {
-    let request_timeout = service.request_timeout;
-    let server = kyc_serve::Server::new()
-        .header_read_timeout(service.header_read_timeout)
-        // Every exchange ends within the request timeout (with `408` at worst); the second on
-        // top lets that answer be written.
-        .shutdown_grace(request_timeout.saturating_add(Duration::from_secs(1)));
-    let timed = hyper::service::service_fn(move |request| {
-        let service = service.clone();
-        async move {
-            match tokio::time::timeout(request_timeout, service.handle(request)).await {
-                Ok(response) => Ok::<_, Infallible>(response),
-                Err(_) => Ok(http::Response::builder()
-                    .status(StatusCode::REQUEST_TIMEOUT)
-                    .body(Full::new(Bytes::from_static(b"timed out")))
-                    .expect("static response")),
-            }
-        }
-    });
-    server.serve(listener, timed, shutdown).await;
-    Ok(())
+    type Response = http::Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = CallbackFuture;
+
+    fn call(&self, request: http::Request<B>) -> Self::Future {
+        let service = self.clone();
+        Box::pin(async move { Ok(service.handle(request).await) })
+    }
 }

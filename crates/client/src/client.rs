@@ -235,7 +235,18 @@ impl Client {
         Callback::verify(body, &self.inner.key)
     }
 
-    pub(crate) fn signing_key(&self) -> &SigningKey {
+    /// The key made from the app secret: it signs requests and verifies callbacks (for a
+    /// handler of the merchant's own, or to sign callbacks in tests). Its `Debug` is redacted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = kyc_client::Client::builder().merchant_no("1").app_secret("TEST_SECRET").build()?;
+    /// assert!(!format!("{:?}", client.signing_key()).contains("TEST_SECRET"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn signing_key(&self) -> &SigningKey {
         &self.inner.key
     }
 

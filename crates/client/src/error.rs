@@ -63,7 +63,14 @@ impl Error {
         }
     }
 
-    /// Whether the request may have reached the provider (and been acted on).
+    /// Whether the request may have reached the provider and been acted on: when true, ask
+    /// [`Client::status`](crate::Client::status) before applying again.
+    ///
+    /// False when nothing was sent, and when the provider answered with a definite refusal
+    /// (an error envelope with a code that is not a system error, or an HTTP 4xx without
+    /// one): it did not act on the request. True when the exchange broke after sending, when
+    /// the provider reported a system fault (`8000`, `5000`, HTTP 5xx: it may have acted
+    /// before failing), and for an answer not in the documented shape.
     ///
     /// # Examples
     ///
@@ -78,7 +85,8 @@ impl Error {
         match self {
             Self::Request(_) => false,
             Self::Transport(err) => err.sent,
-            Self::Api(_) | Self::Decode(_) => true,
+            Self::Api(err) => !err.is_definite_refusal(),
+            Self::Decode(_) => true,
         }
     }
 }
@@ -88,7 +96,7 @@ impl fmt::Display for Error {
         match self {
             Self::Request(_) => f.write_str("invalid request: nothing was sent"),
             Self::Transport(_) => f.write_str("no usable response from the provider"),
-            Self::Api(err) => write!(f, "the provider refused the request ({})", err.summary()),
+            Self::Api(err) => write!(f, "the provider refused the request: {err}"),
             Self::Decode(err) => write!(
                 f,
                 "the provider's answer (HTTP {}) is not in the documented shape",
@@ -103,7 +111,9 @@ impl std::error::Error for Error {
         match self {
             Self::Request(err) => Some(err),
             Self::Transport(err) => Some(err),
-            Self::Api(err) => Some(err),
+            // Its `Display` already shows the whole refusal: a chain printed cause by cause
+            // would repeat it.
+            Self::Api(_) => None,
             Self::Decode(err) => Some(err),
         }
     }
@@ -292,6 +302,11 @@ impl std::error::Error for TransportError {
 /// The provider refused the request: an error envelope (`code` other than `0000`) or an HTTP
 /// error status without one.
 ///
+/// `Display` shows the provider's `msg` (at most [`Self::MSG_CHARS`] characters, control
+/// characters dropped), then the code and the HTTP status: `signature error (code S103, HTTP
+/// 401)`. The provider's message describes the refusal; the envelope's `data`, which may echo
+/// the `userId` or other request data, is never shown.
+///
 /// # Examples
 ///
 /// ```
@@ -335,19 +350,34 @@ impl ApiError {
         self.status.is_server_error() || self.failure.as_ref().is_some_and(ApiFailure::is_retryable)
     }
 
-    fn summary(&self) -> String {
-        match self.code() {
-            Some(code) => format!("code {}, HTTP {}", code.as_str(), self.status.as_u16()),
-            None => format!("HTTP {}", self.status.as_u16()),
-        }
+    /// Whether the provider refused without acting: an error code that is not a system fault,
+    /// or an HTTP 4xx.
+    fn is_definite_refusal(&self) -> bool {
+        !self.is_retryable() && (self.failure.is_some() || self.status.is_client_error())
     }
+
+    /// How many characters of the provider's `msg` `Display` shows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(kyc_client::ApiError::MSG_CHARS, 100);
+    /// ```
+    pub const MSG_CHARS: usize = 100;
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.summary())?;
-        if !self.msg().is_empty() {
-            write!(f, ": {}", excerpt(self.msg().as_bytes(), 200))?;
+        let reason = reason(self.msg(), Self::MSG_CHARS);
+        if !reason.is_empty() {
+            write!(f, "{reason} (")?;
+        }
+        match self.code() {
+            Some(code) => write!(f, "code {}, HTTP {}", code.as_str(), self.status.as_u16())?,
+            None => write!(f, "HTTP {}", self.status.as_u16())?,
+        }
+        if !reason.is_empty() {
+            f.write_str(")")?;
         }
         Ok(())
     }
@@ -430,6 +460,29 @@ impl std::error::Error for DecodeError {
     }
 }
 
+/// The provider's message for one line of a log: control characters dropped, runs of white
+/// space made one space, at most `limit` characters (then `…`).
+fn reason(msg: &str, limit: usize) -> String {
+    let mut out = String::new();
+    let mut chars = 0;
+    let mut words = msg
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|word| !word.is_empty());
+    let mut first = true;
+    for word in &mut words {
+        for c in (if first { "" } else { " " }).chars().chain(word.chars()) {
+            if chars == limit {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            chars += 1;
+        }
+        first = false;
+    }
+    out
+}
+
 /// At most `limit` bytes of `bytes`, cut on a character boundary, lossily decoded.
 fn excerpt(bytes: &[u8], limit: usize) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(limit)]);
@@ -443,6 +496,57 @@ fn excerpt(bytes: &[u8], limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reason_is_one_bounded_line() {
+        assert_eq!(
+            reason("  sign\r\nerror\t\u{7}here ", 100),
+            "sign error here"
+        );
+        assert_eq!(reason("", 100), "");
+        let long = reason(&"あ".repeat(300), 100);
+        assert_eq!(long.chars().count(), 101);
+        assert!(long.ends_with('…'));
+        assert_eq!(reason("abc", 3), "abc");
+    }
+
+    #[test]
+    fn api_error_says_why_and_whether_it_was_acted_on() {
+        let failure = |body: &[u8]| {
+            crate::types::ApplyResponse::from_slice(body)
+                .unwrap()
+                .into_api_result()
+                .unwrap_err()
+        };
+        let refused = Error::Api(ApiError::new(
+            StatusCode::OK,
+            Some(failure(
+                br#"{"code":"S103","msg":"signature error","data":{"userId":"secret_user"}}"#,
+            )),
+        ));
+        assert_eq!(
+            refused.to_string(),
+            "the provider refused the request: signature error (code S103, HTTP 200)"
+        );
+        assert!(!refused.to_string().contains("secret_user"));
+        assert!(!refused.request_may_have_been_sent());
+        assert!(!refused.is_retryable());
+
+        let system = Error::Api(ApiError::new(
+            StatusCode::OK,
+            Some(failure(br#"{"code":"8000","msg":"system error"}"#)),
+        ));
+        assert!(system.request_may_have_been_sent());
+
+        let gateway = Error::Api(ApiError::new(StatusCode::BAD_GATEWAY, None));
+        assert_eq!(
+            gateway.to_string(),
+            "the provider refused the request: HTTP 502"
+        );
+        assert!(gateway.request_may_have_been_sent());
+        let forbidden = Error::Api(ApiError::new(StatusCode::FORBIDDEN, None));
+        assert!(!forbidden.request_may_have_been_sent());
+    }
 
     #[test]
     fn excerpt_is_bounded_and_never_panics_mid_character() {

@@ -8,15 +8,17 @@
 //!   header ([`kyc_transport`]) and decodes the answer ([`kyc_proto`]);
 //! - [`Client::status`] is the signed JSON status query; [`Client::wait_for_final`] polls it for
 //!   merchants who cannot expose a callback URL;
-//! - [`Client::verify_callback`], [`CallbackService`] and [`serve_callbacks`] receive the
+//! - [`Client::verify_callback`], [`CallbackService`] and `serve_callbacks` receive the
 //!   provider's signed result callbacks and answer `OK` only once the merchant's handler has
-//!   stored the result.
+//!   stored the result. `CallbackService` is a `tower` service (axum's `route_service` mounts
+//!   it as it is) and a hyper service, with its own time limit inside the provider's 10 s.
 //!
 //! A successful call means the provider's API layer accepted the request; the review's outcome
 //! is the separate [`AuthenticationStatus`](types::AuthenticationStatus) inside the answer.
 //!
-//! What it deliberately is not: a framework integration (the callback core is plain `http`
-//! types, usable from any server), or a reader of the wall clock: time comes from the
+//! What it deliberately is not: tied to one framework (the callback core is plain `http` types
+//! behind the `tower` and hyper service traits, usable from any server; the `axum` feature
+//! only adds an extractor), or a reader of the wall clock: time comes from the
 //! [`Clock`] it is given, [`SystemClock`] by default. The clocks are `kyc-proto`'s, re-exported,
 //! so the client and a `kyc-sandbox` can share one.
 //!
@@ -48,12 +50,21 @@
 //!
 //! # Observability
 //!
-//! Every call runs in a `kyc.call` [`tracing`] span (`operation`, `attempts`, `outcome`) and
-//! every attempt in a `kyc.attempt` span (`attempt`, `http.status`, `code`, `latency_ms`). No
-//! span or event records the app secret, a signature, a `userId` or any personal data.
+//! Every call runs in a `kyc.call` [`tracing`] span (`kyc.operation`, `kyc.attempts`,
+//! `kyc.outcome`, `error.type`) and every attempt in a `kyc.attempt` span (`kyc.attempt`,
+//! `http.request.method`, `server.address`, `http.response.status_code`, `kyc.code`,
+//! `error.type`, `latency_ms`). The same names label the metrics reported through the
+//! [`metrics`] facade, listed in [`telemetry`]: per-attempt and per-call durations, retries and
+//! callback outcomes. No span, event or metric records the app secret, a signature, a `userId`
+//! or any personal data.
 //!
 //! # Crate features
 //!
+//! - `server` (on): `serve_callbacks`, the ready-made callback receiver on `kyc-serve`'s
+//!   accept loop. Without it the crate applies and queries, and [`CallbackService`] is
+//!   mounted in the merchant's own server.
+//! - `axum` (off): `VerifiedCallback`, an axum 0.8 extractor of a verified
+//!   [`Callback`](types::Callback), for merchants who write their own handler.
 //! - `native-roots` (off): adds `ClientBuilder::native_roots`, to also trust the operating
 //!   system's certificate store.
 
@@ -64,11 +75,19 @@ mod callback;
 mod client;
 mod error;
 mod retry;
+pub mod telemetry;
 
-pub use callback::{CallbackReply, CallbackService, serve_callbacks};
+#[cfg(feature = "axum")]
+pub use callback::VerifiedCallback;
+#[cfg(feature = "server")]
+pub use callback::serve_callbacks;
+pub use callback::{CallbackFuture, CallbackReply, CallbackService, Handled};
 pub use client::{Client, ClientBuilder, Environment, PollPolicy};
 pub use error::{ApiError, DecodeError, Error, RequestError, TransportError};
 pub use kyc_proto::{Clock, FixedClock, SystemClock};
+/// The signing types, re-exported: verify callbacks and sign test callbacks without depending
+/// on `kyc-sign` directly.
+pub use kyc_sign::{Settings, Signature, SigningKey};
 pub use kyc_transport::{Certificate, Proxy};
 pub use retry::RetryPolicy;
 

@@ -1,6 +1,7 @@
 //! The KYC result callback: verified on receipt, produced by the sandbox.
 //!
-//! Verification order (`PROVIDER.md`, "Signature" and "Callbacks and retries"):
+//! Verification order (the provider signs a callback like a request, every field but `sign`;
+//! retries resend the identical body):
 //!
 //! 1. parse the body as a flat JSON object with distinct names, keeping each number's literal
 //!    text (`serde_json::value::RawValue`, so nothing is re-formatted);

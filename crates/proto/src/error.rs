@@ -1,8 +1,8 @@
 //! The crate's three errors, one per concern: building a request ([`ValidationError`]), reading
 //! a response or request body ([`DecodeError`]) and checking a callback ([`CallbackError`]).
 //!
-//! None of them prints a value it was given: a value may be personal data. At most they name the
-//! field, the rule, a position and the code point of one offending character.
+//! None of them prints a value it was given, nor any character of it: a value may be personal
+//! data. At most they name the field, the rule and the position of the offending character.
 
 use std::fmt;
 
@@ -20,7 +20,7 @@ use std::fmt;
 /// assert_eq!(err.position(), Some(1));
 /// assert_eq!(
 ///     err.to_string(),
-///     "invalid usernameFurigana: character U+3059 at position 1 is not full-width katakana, \
+///     "invalid usernameFurigana: the character at position 1 is not full-width katakana, \
 ///      a long-vowel mark, a middle dot, a space or a digit"
 /// );
 /// ```
@@ -42,7 +42,7 @@ pub struct ValidationError {
 /// let err = UserId::new("").unwrap_err();
 /// assert_eq!(err.kind(), &ValidationKind::Empty);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ValidationKind {
     /// The value is empty (or, for furigana, blank).
@@ -58,7 +58,8 @@ pub enum ValidationKind {
     InvalidChar {
         /// Its position, counting characters from 0.
         position: usize,
-        /// The character itself (one code point says what to fix without revealing the value).
+        /// The character itself, for the caller's own checks: `Display` and `Debug` never show
+        /// it, since one character of a name is already personal data.
         found: char,
         /// What the rule expects instead.
         expected: &'static str,
@@ -76,6 +77,28 @@ pub enum ValidationKind {
     Duplicate,
     /// A required field is absent.
     Missing,
+}
+
+/// Like a derived `Debug`, with the offending character left out (it may be personal data).
+impl fmt::Debug for ValidationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("Empty"),
+            Self::TooLong { max } => f.debug_struct("TooLong").field("max", max).finish(),
+            Self::InvalidChar {
+                position, expected, ..
+            } => f
+                .debug_struct("InvalidChar")
+                .field("position", position)
+                .field("found", &format_args!("<redacted>"))
+                .field("expected", expected)
+                .finish(),
+            Self::Format { rule } => f.debug_struct("Format").field("rule", rule).finish(),
+            Self::Reserved => f.write_str("Reserved"),
+            Self::Duplicate => f.write_str("Duplicate"),
+            Self::Missing => f.write_str("Missing"),
+        }
+    }
 }
 
 impl ValidationError {
@@ -195,14 +218,8 @@ impl fmt::Display for ValidationError {
             ValidationKind::Empty => f.write_str("value is empty"),
             ValidationKind::TooLong { max } => write!(f, "value is longer than {max}"),
             ValidationKind::InvalidChar {
-                position,
-                found,
-                expected,
-            } => write!(
-                f,
-                "character U+{:04X} at position {position} is not {expected}",
-                u32::from(*found)
-            ),
+                position, expected, ..
+            } => write!(f, "the character at position {position} is not {expected}"),
             ValidationKind::Format { rule } => f.write_str(rule),
             ValidationKind::Reserved => f.write_str("the name is reserved by the 2.0 request"),
             ValidationKind::Duplicate => f.write_str("the name is given more than once"),

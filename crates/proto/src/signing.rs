@@ -2,8 +2,8 @@
 
 use kyc_sign::{Canonical, Field, Settings, Signature, SigningKey};
 
-/// The provider's rule: empty values skipped, `sign` excluded, lowercase hex
-/// (`PROVIDER.md`, "Signature").
+/// The provider's rule: fields sorted by name, empty values skipped, `sign` excluded, the app
+/// secret appended, MD5 in lowercase hex.
 pub(crate) static PROVIDER_SETTINGS: Settings = Settings::new();
 
 /// Signs `fields` with the provider's default [`Settings`]: every field except `sign`, empty

@@ -4,9 +4,9 @@ use std::fmt;
 
 /// Why the sandbox refused a request: the `code` of its `success: false` envelope.
 ///
-/// The provider publishes no code for these cases (see PROVIDER.md, "Response envelope"), so
-/// the sandbox uses its own, all of the form `S1xx`. They cannot collide with the provider's
-/// codes, which are all digits (`0000`, `0001`, `0015`, `00029`, `5000`, `8000`). Every refusal
+/// The provider publishes no code for these cases (its pages document the envelope, not a
+/// table of refusal codes), so the sandbox uses its own, all of the form `S1xx`. They cannot
+/// collide with the provider's codes, which are all digits (`0000`, `0001`, `0015`, `00029`, `5000`, `8000`). Every refusal
 /// answers with the HTTP status in the table and the envelope
 /// `{"msg": "...", "code": "S1xx", "timestamp": "<ms>", "success": false, "data": null}`,
 /// whose `msg` names the field or rule at fault, never a value.

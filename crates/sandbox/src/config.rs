@@ -18,7 +18,8 @@ pub use builder::SandboxBuilder;
 pub const DEFAULT_BASE_PATH: &str = "/japan";
 
 /// The provider's callback retry schedule: the delay before each retry after a failed attempt
-/// (8 retries after the first attempt; PROVIDER.md, "Callbacks and retries").
+/// (8 retries after the first attempt, within 24 hours; then the provider stops and the
+/// merchant must use the status query).
 pub const PROVIDER_RETRY_SCHEDULE: [Duration; 8] = [
     Duration::from_secs(2),
     Duration::from_secs(5),

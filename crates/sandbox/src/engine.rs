@@ -253,8 +253,8 @@ impl Engine {
             let store = &self.config.store;
             match store.load(merchant_no, user_id) {
                 // Applying again while an application is open, or after approval, answers its
-                // current status (PROVIDER.md leaves this open; the status query stays the
-                // source of truth). Only a rejected application can be replaced.
+                // current status (the provider's pages leave this open; the status query stays
+                // the source of truth). Only a rejected application can be replaced.
                 Some(mut existing) if existing.status != AuthenticationStatus::Rejected => {
                     self.progress(&mut existing, now);
                     store.save(existing.clone());

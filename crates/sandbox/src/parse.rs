@@ -59,7 +59,7 @@ pub(crate) struct Limits {
 }
 
 /// Text fields in the order received. File parts are counted against the limit, then
-/// dropped: they are not signed (PROVIDER.md, "Signature", step 1) and the 2.0 form has none.
+/// dropped: the provider signs text fields only, and the 2.0 form has no file part.
 pub(crate) type TextFields = Vec<(String, String)>;
 
 /// The boundary of a `multipart/form-data` content type, or `S109`.

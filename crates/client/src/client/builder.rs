@@ -419,6 +419,8 @@ impl ClientBuilder {
             })
         };
         let apply_uri = endpoint("/v1/vexora/kycApplyFor")?;
+        let server_address =
+            metrics::SharedString::from(apply_uri.host().unwrap_or_default().to_owned());
         let status_uri = endpoint("/v1/vexora/kycStatusQuery")?;
         let sender = match self.sender {
             Some(sender) => Sending::Custom(sender),
@@ -452,6 +454,7 @@ impl ClientBuilder {
                 key,
                 caller: Caller {
                     sender,
+                    server_address,
                     clock: self.clock,
                     retry: self.retry,
                     total_timeout: self.total_timeout,

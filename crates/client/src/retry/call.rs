@@ -14,9 +14,10 @@ use tracing::{Instrument, field};
 use super::{RetryPolicy, jitter_unit};
 use crate::Clock;
 use crate::error::{ApiError, DecodeError, Error, RequestError, RequestKind, TransportError};
+use crate::telemetry::{self, Target};
 use crate::types::{Response, Timestamp};
 
-/// The operations, as named in traces.
+/// The operations, as named in traces and metrics (`kyc.operation`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Operation {
     Apply,
@@ -24,7 +25,7 @@ pub(crate) enum Operation {
 }
 
 impl Operation {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Apply => "apply",
             Self::Status => "status",
@@ -46,6 +47,8 @@ pub(crate) enum Sending {
 /// how long in all.
 pub(crate) struct Caller {
     pub(crate) sender: Sending,
+    /// The provider's host, as `server.address` in metrics and spans.
+    pub(crate) server_address: metrics::SharedString,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) retry: RetryPolicy,
     pub(crate) total_timeout: Duration,
@@ -72,12 +75,18 @@ impl Caller {
     {
         let span = tracing::info_span!(
             "kyc.call",
-            operation = operation.name(),
-            attempts = field::Empty,
-            outcome = field::Empty,
+            kyc.operation = operation.name(),
+            kyc.attempts = field::Empty,
+            kyc.outcome = field::Empty,
+            "error.type" = field::Empty,
         );
+        let target = Target {
+            operation: operation.name(),
+            server_address: self.server_address.clone(),
+        };
         async move {
-            let deadline = monotonic_now() + self.total_timeout;
+            let started = monotonic_now();
+            let deadline = started + self.total_timeout;
             let mut attempt: u32 = 0;
             let result = loop {
                 attempt += 1;
@@ -85,7 +94,10 @@ impl Caller {
                     Ok(request) => request,
                     Err(err) => break Err(err),
                 };
-                let error = match self.attempt(operation, attempt, request, deadline).await {
+                let error = match self
+                    .attempt(&target, operation, attempt, request, deadline)
+                    .await
+                {
                     Ok(data) => break Ok(data),
                     Err(err) => err,
                 };
@@ -100,6 +112,7 @@ impl Caller {
                         error.request_may_have_been_sent(),
                     )));
                 }
+                telemetry::retry(&target, &error);
                 tracing::info!(
                     attempt,
                     backoff_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
@@ -108,9 +121,14 @@ impl Caller {
                 );
                 tokio::time::sleep(backoff).await;
             };
+            let elapsed = monotonic_now().saturating_duration_since(started);
+            telemetry::call(&target, elapsed, result.as_ref().err());
             let span = tracing::Span::current();
-            span.record("attempts", attempt);
-            span.record("outcome", if result.is_ok() { "ok" } else { "error" });
+            span.record("kyc.attempts", attempt);
+            span.record("kyc.outcome", if result.is_ok() { "ok" } else { "error" });
+            if let Err(error) = &result {
+                span.record("error.type", telemetry::error_type(error).as_ref());
+            }
             result
         }
         .instrument(span)
@@ -119,6 +137,7 @@ impl Caller {
 
     async fn attempt<T: DeserializeOwned>(
         &self,
+        target: &Target,
         operation: Operation,
         attempt: u32,
         request: Request,
@@ -126,9 +145,12 @@ impl Caller {
     ) -> Result<T, Error> {
         let span = tracing::info_span!(
             "kyc.attempt",
-            attempt,
-            http.status = field::Empty,
-            code = field::Empty,
+            kyc.attempt = attempt,
+            http.request.method = "POST",
+            server.address = target.server_address.as_ref(),
+            http.response.status_code = field::Empty,
+            kyc.code = field::Empty,
+            "error.type" = field::Empty,
             latency_ms = field::Empty,
         );
         let started = monotonic_now();
@@ -140,33 +162,52 @@ impl Caller {
         } else {
             sending.instrument(span.clone()).await
         };
+        let latency = monotonic_now().saturating_duration_since(started);
         if !span.is_disabled() {
-            let latency = monotonic_now().saturating_duration_since(started);
             span.record(
                 "latency_ms",
                 u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
             );
         }
         let response = match sent {
-            None => {
-                return Err(Error::Transport(TransportError::deadline(
-                    self.total_timeout,
-                    true,
-                )));
+            None => Err(Error::Transport(TransportError::deadline(
+                self.total_timeout,
+                true,
+            ))),
+            Some(Err(err)) => Err(classify_transport(operation, err)),
+            Some(Ok(response)) => Ok(response),
+        };
+        let response = match response {
+            Ok(response) => response,
+            Err(error) => {
+                telemetry::attempt(target, latency, None, Some(&error));
+                span.record("error.type", telemetry::error_type(&error).as_ref());
+                return Err(error);
             }
-            Some(Err(err)) => return Err(classify_transport(operation, err)),
-            Some(Ok(response)) => response,
         };
         let (status, _headers, body) = response.into_parts();
-        span.record("http.status", status.as_u16());
+        span.record("http.response.status_code", status.as_u16());
         let result = decode::<T>(status, &body);
-        if let Err(Error::Api(err)) = &result {
-            if let Some(code) = err.code() {
-                span.record("code", code.as_str());
+        match &result {
+            Err(Error::Api(err)) => {
+                if let Some(code) = err.code() {
+                    span.record("kyc.code", code.as_str());
+                }
             }
-        } else if result.is_ok() {
-            span.record("code", "0000");
+            Ok(_) => {
+                span.record("kyc.code", "0000");
+            }
+            Err(_) => {}
         }
+        if let Err(error) = &result {
+            span.record("error.type", telemetry::error_type(error).as_ref());
+        }
+        telemetry::attempt(
+            target,
+            latency,
+            Some(status.as_u16()),
+            result.as_ref().err(),
+        );
         result
     }
 }

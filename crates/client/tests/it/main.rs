@@ -5,6 +5,9 @@
 //! - `faults`: cut responses, oversized and foreign bodies, the total deadline;
 //! - `memory`: a 64 MiB file part is streamed, not held in memory;
 //! - `callbacks`: the callback service end to end over loopback;
+//! - `frameworks`: the callback service in axum (`route_service`, and the `VerifiedCallback`
+//!   extractor with feature `axum`), and its own time limit wherever it is mounted;
+//! - `metrics`: names, attributes and values reported through the `metrics` facade;
 //! - `redaction`: secrets, signatures and personal data stay out of traces, errors and `Debug`;
 //! - `sandbox`: apply, status and callback round trips against the `kyc-sandbox` fake provider;
 //! - `tls`: HTTPS through `Client::builder()` against the sandbox's generated certificate,
@@ -14,7 +17,9 @@
 
 mod callbacks;
 mod faults;
+mod frameworks;
 mod memory;
+mod metrics;
 mod redaction;
 mod retries;
 mod sandbox;

@@ -216,7 +216,7 @@ fn timeouts_default_to_the_documented_values() {
         });
     let debug = format!("{service:?}");
     assert!(debug.contains("header_read_timeout: 10s"), "{debug}");
-    assert!(debug.contains("request_timeout: 30s"), "{debug}");
+    assert!(debug.contains("request_timeout: 8s"), "{debug}");
     assert!(!debug.contains(SECRET));
 }
 

@@ -1,4 +1,4 @@
-//! Every response and callback shape the provider's pages show or imply (`PROVIDER.md`):
+//! Every response and callback shape the provider's pages show or imply:
 //! the documented one, numbers where strings are documented, `success` as a string, extra
 //! fields, missing optional fields, and the error answers.
 
