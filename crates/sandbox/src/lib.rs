@@ -78,17 +78,21 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod admin;
 mod callback;
 mod code;
 mod config;
+mod control;
 mod engine;
 mod error;
 mod log;
 mod parse;
+mod schedule;
 mod scenario;
 mod server;
 mod service;
 mod store;
+mod trust;
 
 #[doc(hidden)]
 pub mod fuzzing;
@@ -97,9 +101,10 @@ pub use code::RefusalCode;
 pub use config::{
     DEFAULT_BASE_PATH, PROVIDER_RETRY_SCHEDULE, SCENARIO_FAIL_REASON, Sandbox, SandboxBuilder,
 };
+pub use control::{Decision, MAX_FAIL_REASON_CHARS};
 pub use error::Error;
 pub use kyc_proto::{Clock, FixedClock, SystemClock};
 pub use log::{CallbackOutcome, CallbackRecord, Endpoint, Log, RequestRecord};
-pub use scenario::{Fault, Outcome, Scenario};
+pub use scenario::{CallbackMode, Fault, Outcome, Scenario};
 pub use server::Running;
 pub use store::{MemoryStore, Review, Store};

@@ -43,6 +43,7 @@ pub struct Review {
     pub(crate) status: AuthenticationStatus,
     pub(crate) fail_reason: Option<String>,
     pub(crate) decided_at_millis: Option<u64>,
+    pub(crate) changed_at_millis: u64,
 }
 
 impl Review {
@@ -64,7 +65,8 @@ impl Review {
         &self.callback_url
     }
 
-    /// The outcome chosen by the `userId` (see [`crate::Scenario`]).
+    /// The outcome chosen by the `userId` (see [`crate::Scenario`]), or by the last decision on
+    /// demand ([`Running::decide`](crate::Running::decide)).
     #[must_use]
     pub fn outcome(&self) -> Outcome {
         self.outcome
@@ -93,6 +95,13 @@ impl Review {
     pub fn decided_at_millis(&self) -> Option<u64> {
         self.decided_at_millis
     }
+
+    /// When the status last changed, by the sandbox's clock (epoch milliseconds): the
+    /// acceptance, the move to under review, the decision.
+    #[must_use]
+    pub fn changed_at_millis(&self) -> u64 {
+        self.changed_at_millis
+    }
 }
 
 impl fmt::Debug for Review {
@@ -109,6 +118,7 @@ impl fmt::Debug for Review {
                 &self.fail_reason.as_ref().map(|_| "<redacted>"),
             )
             .field("decided_at_millis", &self.decided_at_millis)
+            .field("changed_at_millis", &self.changed_at_millis)
             .finish()
     }
 }
