@@ -26,14 +26,20 @@ const MAX_ANSWER_BYTES: usize = 1024;
 /// How much of an answer the log keeps (for the dashboard), in bytes.
 const EXCERPT_BYTES: usize = 64;
 
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
 type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The two clients: plain, and TLS built on the first `https://` callback (reading the
+/// system's roots takes a while, and most sandboxes never need them).
+struct Clients {
+    http: HttpClient,
+    https: OnceLock<HttpsClient>,
+}
 
 /// Spawns one delivery task per callback.
 pub(crate) struct Dispatcher {
     runtime: Handle,
-    /// Built on the first `https://` callback: reading the system's roots takes a while, and
-    /// most sandboxes never need them.
-    client: Arc<OnceLock<HttpsClient>>,
+    client: Arc<Clients>,
     config: Arc<Config>,
     log: Arc<LogBook>,
     shutdown: watch::Receiver<bool>,
@@ -50,7 +56,12 @@ impl Dispatcher {
     ) -> Self {
         Self {
             runtime,
-            client: Arc::new(OnceLock::new()),
+            client: Arc::new(Clients {
+                http: Client::builder(TokioExecutor::new())
+                    .pool_max_idle_per_host(0)
+                    .build(HttpConnector::new()),
+                https: OnceLock::new(),
+            }),
             config,
             log,
             shutdown,
@@ -152,7 +163,7 @@ fn callback_body(review: &Review, key: &SigningKey, timestamp: u64) -> Vec<u8> {
 }
 
 struct Delivery {
-    client: Arc<OnceLock<HttpsClient>>,
+    client: Arc<Clients>,
     config: Arc<Config>,
     log: Arc<LogBook>,
     merchant_no: String,
@@ -243,15 +254,21 @@ impl Delivery {
         let Ok(request) = request else {
             return Attempt::without_answer(CallbackOutcome::Unsupported);
         };
-        let client = match self.client.get() {
-            Some(client) => client,
-            None => {
-                let built = https_client(&self.config);
-                self.client.get_or_init(|| built)
-            }
-        };
         let exchange = async {
-            let Ok(response) = client.request(request).await else {
+            let response = if uri.scheme_str() == Some("https") {
+                let https = &self.client.https;
+                let client = match https.get() {
+                    Some(client) => client,
+                    None => {
+                        let built = https_client(&self.config);
+                        https.get_or_init(|| built)
+                    }
+                };
+                client.request(request).await
+            } else {
+                self.client.http.request(request).await
+            };
+            let Ok(response) = response else {
                 return Attempt::without_answer(CallbackOutcome::Unreachable);
             };
             let status = response.status();

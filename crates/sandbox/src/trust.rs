@@ -27,7 +27,8 @@ impl CallbackTrust {
         let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .expect("the ring provider supports the default protocol versions");
-        let mut config = if self.accept_invalid_certs {
+        // No ALPN here: the connector offers the protocols it enables.
+        if self.accept_invalid_certs {
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AnyCertificate {
@@ -38,9 +39,7 @@ impl CallbackTrust {
             builder
                 .with_root_certificates(self.roots())
                 .with_no_client_auth()
-        };
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        config
+        }
     }
 
     fn roots(&self) -> RootCertStore {

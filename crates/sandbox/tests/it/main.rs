@@ -8,6 +8,8 @@
 //! - `garbage`: malformed, truncated and garbage bodies, chunked bodies, slow clients;
 //! - `faults`: the `userId` fault scenarios, counted and uncounted;
 //! - `callbacks`: delivery, retries until `OK`, giving up, verification of what was sent;
+//! - `control`: decisions and resends on demand (library and HTTP), the default outcome, the
+//!   `lost`, `twice` and `late` scenarios, the dashboard page and its state;
 //! - `https`: the generated certificate and a TLS client that trusts only it;
 //! - `curl`: a request built by `curl --form`, a client we did not write;
 //! - `log`: the log API and `GET {base}/_sandbox/log`;
@@ -17,6 +19,7 @@
 
 mod apply;
 mod callbacks;
+mod control;
 mod curl;
 mod faults;
 mod fuzz_corpus;
