@@ -600,6 +600,10 @@ impl SandboxBuilder {
                 let certificate = certificate.map_err(|_| {
                     Error::config("a callback root PEM holds a malformed certificate")
                 })?;
+                // Parsed as a trust anchor now, so a bad root fails the build, not a callback.
+                tokio_rustls::rustls::RootCertStore::empty()
+                    .add(certificate.clone())
+                    .map_err(|_| Error::config("a callback root PEM holds an unusable certificate"))?;
                 extra_roots.push(certificate);
             }
             if extra_roots.len() == before {

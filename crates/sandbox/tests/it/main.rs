@@ -11,6 +11,8 @@
 //! - `control`: decisions and resends on demand (library and HTTP), the default outcome, the
 //!   `lost`, `twice` and `late` scenarios, the dashboard page and its state;
 //! - `https`: the generated certificate and a TLS client that trusts only it;
+//! - `https_callbacks`: callbacks to a TLS receiver (rcgen certificate): trusted by a given
+//!   root, refused without it, accepted by the explicit development switch;
 //! - `curl`: a request built by `curl --form`, a client we did not write;
 //! - `log`: the log API and `GET {base}/_sandbox/log`;
 //! - `fuzz_corpus`: the committed fuzz seeds replayed through the fuzz entry point;
@@ -25,6 +27,7 @@ mod faults;
 mod fuzz_corpus;
 mod garbage;
 mod https;
+mod https_callbacks;
 mod log;
 mod refusals;
 mod security;
