@@ -10,6 +10,7 @@
 //! - `callbacks`: delivery, retries until `OK`, giving up, verification of what was sent;
 //! - `control`: decisions and resends on demand (library and HTTP), the default outcome, the
 //!   `lost`, `twice` and `late` scenarios, the dashboard page and its state;
+//! - `dashboard_browser`: the dashboard in headless chromium through chromedriver (WebDriver);
 //! - `https`: the generated certificate and a TLS client that trusts only it;
 //! - `https_callbacks`: callbacks to a TLS receiver (rcgen certificate): trusted by a given
 //!   root, refused without it, accepted by the explicit development switch;
@@ -22,6 +23,7 @@
 mod apply;
 mod callbacks;
 mod control;
+mod dashboard_browser;
 mod curl;
 mod faults;
 mod fuzz_corpus;
