@@ -246,7 +246,7 @@ impl Engine {
         };
         let user_id = checked.user_id.as_str();
         let scenario = Scenario::parse_with_default(user_id, self.config.default_outcome);
-        let fault = scenario.fault_for_attempt(self.attempt(merchant_no, user_id, Endpoint::Apply));
+        let fault = self.fault(&scenario, merchant_no, user_id, Endpoint::Apply);
         if let Some(answer) = self.fault_answer(fault, now) {
             return answer.with_user(user_id);
         }
@@ -312,8 +312,7 @@ impl Engine {
         };
         let user_id = user_id.as_str();
         let scenario = Scenario::parse_with_default(user_id, self.config.default_outcome);
-        let fault =
-            scenario.fault_for_attempt(self.attempt(merchant_no, user_id, Endpoint::StatusQuery));
+        let fault = self.fault(&scenario, merchant_no, user_id, Endpoint::StatusQuery);
         if let Some(answer) = self.fault_answer(fault, now) {
             return answer.with_user(user_id);
         }
@@ -441,6 +440,21 @@ impl Engine {
             let mode = Scenario::parse(&review.user_id).callback();
             self.dispatcher.send(review, key, mode);
         }
+    }
+
+    /// The fault `scenario` injects into this request. Attempts are counted only for ids that
+    /// name faults: a plain application costs no counter.
+    fn fault(
+        &self,
+        scenario: &Scenario,
+        merchant_no: &str,
+        user_id: &str,
+        endpoint: Endpoint,
+    ) -> Option<Fault> {
+        if !scenario.has_faults() {
+            return None;
+        }
+        scenario.fault_for_attempt(self.attempt(merchant_no, user_id, endpoint))
     }
 
     fn attempt(&self, merchant_no: &str, user_id: &str, endpoint: Endpoint) -> u32 {

@@ -266,6 +266,11 @@ impl Scenario {
         }
     }
 
+    /// Whether any fault is named (only then are attempts counted).
+    pub(crate) fn has_faults(&self) -> bool {
+        !self.faults.is_empty()
+    }
+
     /// How the callback travels.
     ///
     /// # Examples
