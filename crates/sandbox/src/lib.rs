@@ -102,14 +102,15 @@
 //! let user = UserId::new("abc_100008")?;
 //! let application = Application::new(
 //!     user.clone(),
-//!     CallbackUrl::new(&callback_url)?,
+//!     CallbackUrl::new_allow_http(&callback_url)?, // plain http: a local test receiver
 //!     Furigana::new("テスト014")?,
 //! );
 //! client.apply(&application).await?;
 //!
 //! running.decide("1027749636", "abc_100008", Decision::Approve)?;
 //! let callback = callbacks.recv().await.expect("the sandbox calls back");
-//! assert!(callback.authentication_status().is_approved());
+//! assert!(callback.status().is_approved());
+//! assert_eq!(callback.user_id(), &user);
 //! assert!(client.status(&user).await?.authentication_status().is_approved());
 //! running.shutdown().await;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
