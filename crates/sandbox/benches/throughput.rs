@@ -60,8 +60,10 @@ fn apply_body(key: &SigningKey, user_id: &str) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in &fields {
         body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
         );
     }
     body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
@@ -89,7 +91,10 @@ async fn worker(
         let request = Request::post(&url)
             .header("host", addr.to_string())
             .header("merchantNo", MERCHANT)
-            .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
             .body(Full::new(Bytes::from(body)))
             .expect("a valid request");
         let response = sender.send_request(request).await.expect("an answer");

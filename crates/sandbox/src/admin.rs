@@ -259,9 +259,7 @@ fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Reply> {
         let what = match error.classify() {
             serde_json::error::Category::Data => "a field is missing, unknown or of the wrong type",
             serde_json::error::Category::Eof => "the JSON ends early",
-            serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
-                "not JSON"
-            }
+            serde_json::error::Category::Syntax | serde_json::error::Category::Io => "not JSON",
         };
         Reply::refused(
             Control::Invalid,

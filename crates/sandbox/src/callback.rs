@@ -114,7 +114,8 @@ impl Dispatcher {
                             let _ = tokio::time::timeout(late_delay, notify.notified()).await;
                             // Not queried in time: forget the waiter (unless a newer one took
                             // its place).
-                            let mut waiting = waiting.lock().unwrap_or_else(PoisonError::into_inner);
+                            let mut waiting =
+                                waiting.lock().unwrap_or_else(PoisonError::into_inner);
                             if waiting.get(&key).is_some_and(|n| Arc::ptr_eq(n, &notify)) {
                                 waiting.remove(&key);
                             }

@@ -404,7 +404,10 @@ mod tests {
         let twice = Scenario::parse("lost-twice-reject");
         assert_eq!(twice.callback(), CallbackMode::Lost);
         assert_eq!(twice.outcome(), Outcome::Approve);
-        assert_eq!(Scenario::parse("reject-lost").callback(), CallbackMode::Normal);
+        assert_eq!(
+            Scenario::parse("reject-lost").callback(),
+            CallbackMode::Normal
+        );
     }
 
     #[test]

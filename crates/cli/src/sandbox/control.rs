@@ -99,8 +99,9 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("no answer from {url} within {TIMEOUT:?}"))?
         .with_context(|| format!("POST {url}"))?;
-    let json: Value = serde_json::from_slice(&answer)
-        .with_context(|| format!("{url} answered HTTP {status} without JSON: is it a kyc sandbox?"))?;
+    let json: Value = serde_json::from_slice(&answer).with_context(|| {
+        format!("{url} answered HTTP {status} without JSON: is it a kyc sandbox?")
+    })?;
     if let Some(error) = json.get("error") {
         bail!(
             "the sandbox refused ({status}, {}): {}",
@@ -112,7 +113,11 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<ExitCode> {
     println!("{application}");
     eprintln!(
         "{} {}: {} ({})",
-        if path == "decide" { "decided" } else { "resending" },
+        if path == "decide" {
+            "decided"
+        } else {
+            "resending"
+        },
         application["userId"].as_str().unwrap_or_default(),
         application["statusName"].as_str().unwrap_or_default(),
         application["merchantNo"].as_str().unwrap_or_default(),

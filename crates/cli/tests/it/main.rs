@@ -11,7 +11,7 @@
 
 mod batch;
 mod callbacks;
-mod sandbox_control;
 mod commands;
+mod sandbox_control;
 mod security;
 mod support;

@@ -40,11 +40,21 @@ fn decide_and_resend_from_the_command_line() {
         "--json",
     ]));
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(status_of(&sandbox, "cli_hold_1")["authenticationStatus"], "1");
+    assert_eq!(
+        status_of(&sandbox, "cli_hold_1")["authenticationStatus"],
+        "1"
+    );
 
     let decide = |extra: &[&str]| {
         let mut command = kyc();
-        command.args(["sandbox", "decide", "--sandbox", &sandbox.first_line, "--user-id", "cli_hold_1"]);
+        command.args([
+            "sandbox",
+            "decide",
+            "--sandbox",
+            &sandbox.first_line,
+            "--user-id",
+            "cli_hold_1",
+        ]);
         command.args(extra);
         run(&mut command)
     };
@@ -59,24 +69,58 @@ fn decide_and_resend_from_the_command_line() {
     // Final: a second decision is refused with the sandbox's reason.
     let output = decide(&["--approve"]);
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("already_final"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("already_final"),
+        "{}",
+        stderr(&output)
+    );
 
-    let output = run(kyc().args(["sandbox", "resend", "--sandbox", &sandbox.first_line, "--user-id", "cli_hold_1"]));
+    let output = run(kyc().args([
+        "sandbox",
+        "resend",
+        "--sandbox",
+        &sandbox.first_line,
+        "--user-id",
+        "cli_hold_1",
+    ]));
     assert!(output.status.success(), "{}", stderr(&output));
 
     // Unknown users and merchants, and a missing or double decision.
-    let output = run(kyc().args(["sandbox", "resend", "--sandbox", &sandbox.first_line, "--user-id", "nobody"]));
+    let output = run(kyc().args([
+        "sandbox",
+        "resend",
+        "--sandbox",
+        &sandbox.first_line,
+        "--user-id",
+        "nobody",
+    ]));
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("unknown_user"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("unknown_user"),
+        "{}",
+        stderr(&output)
+    );
     let output = decide(&["--hold", "--merchant-no", "9999999999"]);
-    assert!(stderr(&output).contains("unknown_merchant"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("unknown_merchant"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!decide(&[]).status.success());
     assert!(!decide(&["--approve", "--hold"]).status.success());
 }
 
 #[test]
 fn decide_refuses_a_sandbox_url_that_is_not_http() {
-    let output = run(kyc().args(["sandbox", "decide", "--sandbox", "ftp://x", "--user-id", "u", "--approve"]));
+    let output = run(kyc().args([
+        "sandbox",
+        "decide",
+        "--sandbox",
+        "ftp://x",
+        "--user-id",
+        "u",
+        "--approve",
+    ]));
     assert!(!output.status.success());
     assert!(stderr(&output).contains("--sandbox"), "{}", stderr(&output));
 }

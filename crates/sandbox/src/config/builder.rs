@@ -603,7 +603,9 @@ impl SandboxBuilder {
                 // Parsed as a trust anchor now, so a bad root fails the build, not a callback.
                 tokio_rustls::rustls::RootCertStore::empty()
                     .add(certificate.clone())
-                    .map_err(|_| Error::config("a callback root PEM holds an unusable certificate"))?;
+                    .map_err(|_| {
+                        Error::config("a callback root PEM holds an unusable certificate")
+                    })?;
                 extra_roots.push(certificate);
             }
             if extra_roots.len() == before {

@@ -23,7 +23,10 @@ async fn control(running: &kyc_sandbox::Running, path: &str, body: &[u8]) -> Ans
 }
 
 fn error_code(answer: &Answer) -> String {
-    answer.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+    answer.json()["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -41,7 +44,11 @@ async fn a_decided_application_moves_and_calls_back_as_a_scheduled_one() {
     assert!(running.log().callbacks.is_empty());
 
     let review = running
-        .decide(MERCHANT, "abc_100008", Decision::Reject("document expired".into()))
+        .decide(
+            MERCHANT,
+            "abc_100008",
+            Decision::Reject("document expired".into()),
+        )
         .unwrap();
     assert_eq!(review.status().as_str(), "3");
     assert_eq!(review.fail_reason(), Some("document expired"));
@@ -57,7 +64,9 @@ async fn a_decided_application_moves_and_calls_back_as_a_scheduled_one() {
     assert_eq!(answer.json()["data"]["failReason"], "document expired");
 
     // Final now: another decision is refused; a resend sends the very same body.
-    let err = running.decide(MERCHANT, "abc_100008", Decision::Approve).unwrap_err();
+    let err = running
+        .decide(MERCHANT, "abc_100008", Decision::Approve)
+        .unwrap_err();
     assert_eq!(err.control_code(), Some("already_final"));
     running.resend(MERCHANT, "abc_100008").unwrap();
     let again = receiver.bodies.recv().await.unwrap();
@@ -75,13 +84,32 @@ async fn approve_and_hold_on_demand_and_prefix_scenarios_still_apply() {
     // Hold an application the schedule would approve: it stays under review.
     let held = running.decide(MERCHANT, "u3", Decision::Hold).unwrap();
     assert_eq!(held.status().as_str(), "1");
-    let approved = running.decide(MERCHANT, "pending-u1", Decision::Approve).unwrap();
+    let approved = running
+        .decide(MERCHANT, "pending-u1", Decision::Approve)
+        .unwrap();
     assert_eq!(approved.status().as_str(), "2");
     clock.advance(Duration::from_secs(3));
     running.tick();
-    assert_eq!(running.application(MERCHANT, "reject-u2").unwrap().status().as_str(), "3");
-    assert_eq!(running.application(MERCHANT, "u3").unwrap().status().as_str(), "1");
-    wait(&running, |log| log.is_delivered("pending-u1") && log.is_delivered("reject-u2")).await;
+    assert_eq!(
+        running
+            .application(MERCHANT, "reject-u2")
+            .unwrap()
+            .status()
+            .as_str(),
+        "3"
+    );
+    assert_eq!(
+        running
+            .application(MERCHANT, "u3")
+            .unwrap()
+            .status()
+            .as_str(),
+        "1"
+    );
+    wait(&running, |log| {
+        log.is_delivered("pending-u1") && log.is_delivered("reject-u2")
+    })
+    .await;
     assert_eq!(running.log().callbacks_for("u3").count(), 0);
     // Resending before a decision is refused.
     let err = running.resend(MERCHANT, "u3").unwrap_err();
@@ -95,7 +123,12 @@ async fn http_control_decides_resends_and_refuses_with_json_errors() {
     let receiver = receiver(vec![(200, "OK")]).await;
     apply(&running, "hold-u1", &receiver.url).await;
     // The merchant is inferred when only one has the userId.
-    let answer = control(&running, "decide", br#"{"userId":"hold-u1","decision":"approve"}"#).await;
+    let answer = control(
+        &running,
+        "decide",
+        br#"{"userId":"hold-u1","decision":"approve"}"#,
+    )
+    .await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     assert_eq!(answer.json()["application"]["status"], "2");
     assert_eq!(answer.json()["application"]["merchantNo"], MERCHANT);
@@ -127,14 +160,41 @@ async fn http_control_decides_resends_and_refuses_with_json_errors() {
     ];
     for (body, http_status, code) in cases {
         let answer = control(&running, "decide", &body).await;
-        assert_eq!(answer.status, http_status, "{}", String::from_utf8_lossy(&body));
-        assert_eq!(error_code(&answer), code, "{}", String::from_utf8_lossy(&body));
-        assert!(answer.json()["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert_eq!(
+            answer.status,
+            http_status,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        assert_eq!(
+            error_code(&answer),
+            code,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        assert!(
+            answer.json()["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
     }
-    let answer = control(&running, "resend", br#"{"merchantNo":"1027749636","userId":"hold-u2"}"#).await;
-    assert_eq!((answer.status.as_u16(), error_code(&answer)), (409, "not_decided".to_owned()));
+    let answer = control(
+        &running,
+        "resend",
+        br#"{"merchantNo":"1027749636","userId":"hold-u2"}"#,
+    )
+    .await;
+    assert_eq!(
+        (answer.status.as_u16(), error_code(&answer)),
+        (409, "not_decided".to_owned())
+    );
     // A bad JSON answer never repeats the failReason it was given.
-    let answer = control(&running, "decide", br#"{"userId":"hold-u2","failReason":"Secret Name","decision":7}"#).await;
+    let answer = control(
+        &running,
+        "decide",
+        br#"{"userId":"hold-u2","failReason":"Secret Name","decision":7}"#,
+    )
+    .await;
     assert!(!String::from_utf8_lossy(&answer.body).contains("Secret Name"));
 
     // Not JSON content, wrong methods, unknown control paths.
@@ -142,10 +202,15 @@ async fn http_control_decides_resends_and_refuses_with_json_errors() {
     let form = Request::post(&url)
         .header("host", "x")
         .header("content-type", "text/plain")
-        .body(Full::new(Bytes::from_static(br#"{"userId":"hold-u2","decision":"hold"}"#)))
+        .body(Full::new(Bytes::from_static(
+            br#"{"userId":"hold-u2","decision":"hold"}"#,
+        )))
         .unwrap();
     assert_eq!(send(running.local_addr(), form).await.unwrap().status, 400);
-    let get = Request::get(&url).header("host", "x").body(Full::new(Bytes::new())).unwrap();
+    let get = Request::get(&url)
+        .header("host", "x")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
     assert_eq!(send(running.local_addr(), get).await.unwrap().status, 405);
     let other = Request::get(format!("{}/_sandbox/nope", running.base_url()))
         .header("host", "x")
@@ -153,7 +218,14 @@ async fn http_control_decides_resends_and_refuses_with_json_errors() {
         .unwrap();
     assert_eq!(send(running.local_addr(), other).await.unwrap().status, 404);
     // Still held after all of that.
-    assert_eq!(running.application(MERCHANT, "hold-u2").unwrap().status().as_str(), "0");
+    assert_eq!(
+        running
+            .application(MERCHANT, "hold-u2")
+            .unwrap()
+            .status()
+            .as_str(),
+        "0"
+    );
     running.shutdown().await;
 }
 
@@ -164,8 +236,18 @@ async fn control_garbage_never_panics() {
     apply(&running, "hold-g1", &receiver.url).await;
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let pieces: [&[u8]; 12] = [
-        b"{", b"}", b"\"userId\"", b":", b"\"hold-g1\"", b",", b"\"decision\"", b"\"reject\"",
-        b"\"failReason\"", b"\xff\xfe", b"null", b"[[[[",
+        b"{",
+        b"}",
+        b"\"userId\"",
+        b":",
+        b"\"hold-g1\"",
+        b",",
+        b"\"decision\"",
+        b"\"reject\"",
+        b"\"failReason\"",
+        b"\xff\xfe",
+        b"null",
+        b"[[[[",
     ];
     for _ in 0..300 {
         let mut body = Vec::new();
@@ -177,7 +259,10 @@ async fn control_garbage_never_panics() {
         }
         for path in ["decide", "resend", "state", "", "decide/x"] {
             let answer = control(&running, path, &body).await;
-            assert!(answer.status.is_client_error() || answer.status.is_success(), "{path}");
+            assert!(
+                answer.status.is_client_error() || answer.status.is_success(),
+                "{path}"
+            );
         }
     }
     let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
@@ -194,11 +279,20 @@ async fn lost_callbacks_fail_every_attempt_and_the_status_query_reconciles() {
     apply(&running, "lost-reject-u1", &receiver.url).await;
     clock.advance(Duration::from_secs(3));
     running.tick();
-    wait(&running, |log| log.callbacks_for("lost-reject-u1").count() == 9).await;
+    wait(&running, |log| {
+        log.callbacks_for("lost-reject-u1").count() == 9
+    })
+    .await;
     let log = running.log();
-    assert!(log.callbacks_for("lost-reject-u1").all(|r| r.outcome == CallbackOutcome::Lost));
+    assert!(
+        log.callbacks_for("lost-reject-u1")
+            .all(|r| r.outcome == CallbackOutcome::Lost)
+    );
     assert_eq!(receiver.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
-    assert_eq!(status(&running, "lost-reject-u1").await.json()["data"]["authenticationStatus"], "3");
+    assert_eq!(
+        status(&running, "lost-reject-u1").await.json()["data"]["authenticationStatus"],
+        "3"
+    );
     // A resend on demand is delivered, lost scenario or not.
     running.resend(MERCHANT, "lost-reject-u1").unwrap();
     wait(&running, |log| log.is_delivered("lost-reject-u1")).await;
@@ -229,12 +323,20 @@ async fn twice_delivers_the_same_body_twice() {
 async fn late_callbacks_wait_for_the_status_query_to_show_the_result() {
     let clock = FixedClock::new(NOW);
     // The fallback delay is a day: only the status query can release the callback here.
-    let running = run(builder(&clock).late_callback_after(Duration::from_secs(86_400 * 1000))).await;
+    let running =
+        run(builder(&clock).late_callback_after(Duration::from_secs(86_400 * 1000))).await;
     let mut receiver = receiver(vec![(200, "OK")]).await;
     apply(&running, "late-u1", &receiver.url).await;
     clock.advance(Duration::from_secs(3));
     running.tick();
-    assert_eq!(running.application(MERCHANT, "late-u1").unwrap().status().as_str(), "2");
+    assert_eq!(
+        running
+            .application(MERCHANT, "late-u1")
+            .unwrap()
+            .status()
+            .as_str(),
+        "2"
+    );
     // Give the delivery task every chance to run: it must still be waiting.
     for _ in 0..50 {
         tokio::task::yield_now().await;
@@ -254,9 +356,14 @@ async fn the_dashboard_and_its_state_are_served() {
     let (running, _clock) = start().await;
     apply(&running, "hold-d1", "http://127.0.0.1:9/cb").await;
     let get = |url: String| {
-        Request::get(url).header("host", "x").body(Full::new(Bytes::new())).unwrap()
+        Request::get(url)
+            .header("host", "x")
+            .body(Full::new(Bytes::new()))
+            .unwrap()
     };
-    let page = send(running.local_addr(), get(running.dashboard_url())).await.unwrap();
+    let page = send(running.local_addr(), get(running.dashboard_url()))
+        .await
+        .unwrap();
     assert_eq!(page.status, 200);
     let html = String::from_utf8(page.body.to_vec()).unwrap();
     assert!(html.starts_with("<!doctype html>"));
@@ -264,10 +371,13 @@ async fn the_dashboard_and_its_state_are_served() {
     for external in ["http://", "https://", "src=", "<link"] {
         assert!(!html.contains(external), "{external}");
     }
-    let state = send(running.local_addr(), get(format!("{}/_sandbox/state", running.base_url())))
-        .await
-        .unwrap()
-        .json();
+    let state = send(
+        running.local_addr(),
+        get(format!("{}/_sandbox/state", running.base_url())),
+    )
+    .await
+    .unwrap()
+    .json();
     assert_eq!(state["totalApplications"], 1);
     let app = &state["applications"][0];
     assert_eq!(app["userId"], "hold-d1");

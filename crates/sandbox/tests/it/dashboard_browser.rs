@@ -52,7 +52,9 @@ async fn approving_a_held_application_in_the_browser_shows_it_and_its_callback()
         );
         #[allow(clippy::print_stderr)] // the one way a skipped test can say so
         {
-            eprintln!("\n*** SKIPPED: chromium/chromedriver not installed; the dashboard browser test did not run ***\n");
+            eprintln!(
+                "\n*** SKIPPED: chromium/chromedriver not installed; the dashboard browser test did not run ***\n"
+            );
         }
         return;
     };
@@ -142,7 +144,11 @@ async fn approving_a_held_application_in_the_browser_shows_it_and_its_callback()
     outcome.expect("the dashboard behaves in the browser");
     assert!(running.log().is_delivered("browser_u1"));
     assert_eq!(
-        running.application(MERCHANT, "browser_u1").unwrap().status().as_str(),
+        running
+            .application(MERCHANT, "browser_u1")
+            .unwrap()
+            .status()
+            .as_str(),
         "2"
     );
     running.shutdown().await;

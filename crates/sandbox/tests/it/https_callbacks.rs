@@ -14,8 +14,8 @@ use kyc_sandbox::{CallbackOutcome, FixedClock};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls::{self, ServerConfig};
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::{self, ServerConfig};
 
 use crate::support::*;
 
@@ -35,7 +35,10 @@ async fn tls_receiver() -> (String, String, mpsc::UnboundedReceiver<Bytes>) {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let acceptor = TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("https://localhost:{}/kyc/callback", listener.local_addr().unwrap().port());
+    let url = format!(
+        "https://localhost:{}/kyc/callback",
+        listener.local_addr().unwrap().port()
+    );
     let (tx, bodies) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
@@ -50,7 +53,9 @@ async fn tls_receiver() -> (String, String, mpsc::UnboundedReceiver<Bytes>) {
                     async move {
                         let body = request.into_body().collect().await.unwrap().to_bytes();
                         let _ = tx.send(body);
-                        Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(b"OK"))))
+                        Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
+                            b"OK",
+                        ))))
                     }
                 });
                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
@@ -66,14 +71,22 @@ async fn tls_receiver() -> (String, String, mpsc::UnboundedReceiver<Bytes>) {
 async fn https_callbacks_are_delivered_to_a_receiver_whose_root_is_given() {
     let (url, pem, mut bodies) = tls_receiver().await;
     let clock = FixedClock::new(NOW);
-    let running = run(builder(&clock).callback_native_roots(false).callback_root_pem(pem)).await;
+    let running = run(builder(&clock)
+        .callback_native_roots(false)
+        .callback_root_pem(pem))
+    .await;
     apply(&running, "tls-cb1", &url).await;
     clock.advance(Duration::from_secs(3));
     running.tick();
     let body: serde_json::Value = serde_json::from_slice(&bodies.recv().await.unwrap()).unwrap();
     assert_eq!(body["userId"], "tls-cb1");
     wait(&running, |log| log.is_delivered("tls-cb1")).await;
-    let record = running.log().callbacks_for("tls-cb1").next().unwrap().clone();
+    let record = running
+        .log()
+        .callbacks_for("tls-cb1")
+        .next()
+        .unwrap()
+        .clone();
     assert_eq!(record.http_status, Some(200));
     assert_eq!(record.answer_excerpt.as_deref(), Some("OK"));
     running.shutdown().await;
@@ -113,6 +126,9 @@ async fn an_untrusted_certificate_is_refused_unless_explicitly_accepted() {
 #[test]
 fn a_callback_root_that_is_not_a_certificate_is_a_config_error() {
     let clock = FixedClock::new(NOW);
-    let err = builder(&clock).callback_root_pem("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n").build().unwrap_err();
+    let err = builder(&clock)
+        .callback_root_pem("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
+        .build()
+        .unwrap_err();
     assert!(err.is_config());
 }

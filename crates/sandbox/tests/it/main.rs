@@ -23,8 +23,8 @@
 mod apply;
 mod callbacks;
 mod control;
-mod dashboard_browser;
 mod curl;
+mod dashboard_browser;
 mod faults;
 mod fuzz_corpus;
 mod garbage;
