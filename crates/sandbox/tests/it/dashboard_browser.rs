@@ -108,29 +108,44 @@ async fn approving_a_held_application_in_the_browser_shows_it_and_its_callback()
     let outcome = async {
         client.goto(&running.dashboard_url()).await?;
         let approve = r#"tr[data-user-id="browser_u1"] button[data-action="approve"]"#;
-        let button = client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(approve))
-            .await?;
-        button.click().await?;
-        // The page follows the change by itself: status approved, a callback attempt listed.
-        let status = r#"tr[data-user-id="browser_u1"] .status"#;
-        let mut shown = String::new();
-        for _ in 0..200 {
-            shown = client.find(Locator::Css(status)).await?.text().await?;
-            let callbacks = client
-                .find_all(Locator::Css(r#"tr.callback[data-user-id="browser_u1"]"#))
+        // The page re-renders its tables when the state changes: an element found just
+        // before a re-render goes stale, so find and click again.
+        let mut clicked = false;
+        for _ in 0..50 {
+            let button = client
+                .wait()
+                .at_most(Duration::from_secs(20))
+                .for_element(Locator::Css(approve))
                 .await?;
-            if shown == "approved" && !callbacks.is_empty() {
-                let row = callbacks[0].text().await?;
-                assert!(row.contains("delivered"), "{row}");
-                assert!(row.contains("OK"), "{row}");
+            if button.click().await.is_ok() {
+                clicked = true;
+                break;
+            }
+        }
+        assert!(clicked, "the approve button could be clicked");
+        // The page follows the change by itself: status approved, a callback attempt listed.
+        // Read in one script, so that a re-render cannot come between two reads.
+        let read = r#"
+            const status = document.querySelector('tr[data-user-id="browser_u1"] .status');
+            const callback = document.querySelector('tr.callback[data-user-id="browser_u1"]');
+            return [status ? status.textContent : "", callback ? callback.innerText : ""];
+        "#;
+        let mut shown = (String::new(), String::new());
+        for _ in 0..200 {
+            let value = client.execute(read, Vec::new()).await?;
+            shown = (
+                value[0].as_str().unwrap_or_default().to_owned(),
+                value[1].as_str().unwrap_or_default().to_owned(),
+            );
+            if shown.0 == "approved" && !shown.1.is_empty() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert_eq!(shown, "approved");
+        assert_eq!(shown.0, "approved");
+        assert!(shown.1.contains("delivered"), "{}", shown.1);
+        assert!(shown.1.contains("OK"), "{}", shown.1);
+        assert!(shown.1.contains("200"), "{}", shown.1);
         let result = client.find(Locator::Id("result")).await?.text().await?;
         assert!(result.contains("browser_u1"), "{result}");
         let png = client.screenshot().await?;
