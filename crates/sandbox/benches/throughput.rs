@@ -39,6 +39,21 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// The CPU time this process has used, user and system, in clock ticks (Linux; 0 elsewhere).
+fn cpu_ticks() -> u64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let user: u64 = fields.get(11)?.parse().ok()?;
+            let system: u64 = fields.get(12)?.parse().ok()?;
+            Some(user + system)
+        })
+        .unwrap_or(0)
+}
+
 /// The resident set size of this process, in bytes (Linux; 0 elsewhere).
 fn resident_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
@@ -137,6 +152,20 @@ fn main() {
         let before = resident_bytes();
         let counts: Arc<Vec<AtomicU64>> =
             Arc::new((0..seconds + 1).map(|_| AtomicU64::new(0)).collect());
+        // CPU time used by second, sampled beside the counts: on a shared machine the wall
+        // clock also measures the neighbours, applies per CPU-second measures the sandbox.
+        let cpu: Arc<Vec<AtomicU64>> =
+            Arc::new((0..seconds + 1).map(|_| AtomicU64::new(0)).collect());
+        let sampler = {
+            let cpu = Arc::clone(&cpu);
+            tokio::spawn(async move {
+                let mut interval = tokio::time::interval(Duration::from_secs(1));
+                for slot in cpu.iter() {
+                    interval.tick().await;
+                    slot.store(cpu_ticks(), Ordering::Relaxed);
+                }
+            })
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let start = tokio::time::Instant::now();
         let tasks: Vec<_> = (0..workers)
@@ -156,6 +185,7 @@ fn main() {
         for task in tasks {
             let _ = task.await;
         }
+        sampler.abort();
         if !measure {
             running.tick();
             assert!(!running.applications().is_empty(), "applications were stored");
@@ -174,15 +204,38 @@ fn main() {
         let first: u64 = per_second[..5].iter().sum();
         let last: u64 = per_second[per_second.len() - 5..].iter().sum();
         let ratio = last as f64 / first.max(1) as f64;
-        println!("first 5 s: {:.0}/s, last 5 s: {:.0}/s, ratio {ratio:.2}", first as f64 / 5.0, last as f64 / 5.0);
+        println!(
+            "wall clock: first 5 s {:.0}/s, last 5 s {:.0}/s, ratio {ratio:.2}",
+            first as f64 / 5.0,
+            last as f64 / 5.0
+        );
+        let ticks = |from: usize, to: usize| {
+            cpu[to]
+                .load(Ordering::Relaxed)
+                .saturating_sub(cpu[from].load(Ordering::Relaxed))
+                .max(1) as f64
+        };
+        let n = seconds as usize;
+        let first_per_cpu = first as f64 / ticks(0, 5);
+        let last_per_cpu = last as f64 / ticks(n - 5, n);
+        let cpu_ratio = last_per_cpu / first_per_cpu;
+        println!(
+            "per CPU time: first 5 s {:.0}, last 5 s {:.0} applies per CPU-second, ratio {cpu_ratio:.2}",
+            first_per_cpu * 100.0,
+            last_per_cpu * 100.0
+        );
         println!(
             "stored applications: {stored}; resident set growth {:.1} MiB, {:.0} bytes per stored application",
             (after.saturating_sub(before)) as f64 / (1024.0 * 1024.0),
             after.saturating_sub(before) as f64 / stored.max(1) as f64
         );
         running.shutdown().await;
+        // The verdict is on the wall clock, as the requirement reads; the CPU figure says
+        // whether a miss was the sandbox or the machine.
         if ratio < 0.8 {
-            eprintln!("FAILED: the last 5 s reached only {ratio:.2} of the first 5 s (want >= 0.8)");
+            eprintln!(
+                "FAILED: the last 5 s reached only {ratio:.2} of the first 5 s (want >= 0.8; per CPU time {cpu_ratio:.2})"
+            );
             std::process::exit(1);
         }
     });
