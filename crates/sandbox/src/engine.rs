@@ -377,6 +377,15 @@ impl Engine {
         }
     }
 
+    /// Fills the review index from the store, once at start: a store handed over with open
+    /// reviews (from an earlier run) keeps them moving.
+    pub(crate) fn seed_schedule(&self) {
+        let mut schedule = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+        for review in self.config.store.list() {
+            self.reschedule(&mut schedule, &review);
+        }
+    }
+
     /// Records in `schedule` when `review` moves next by itself (or that it does not).
     pub(crate) fn reschedule(&self, schedule: &mut Schedule, review: &Review) {
         let key = (review.merchant_no.clone(), review.user_id.clone());

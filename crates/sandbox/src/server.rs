@@ -92,6 +92,7 @@ impl Sandbox {
             shutdown_rx.clone(),
         );
         let engine = Arc::new(Engine::new(Arc::clone(&config), log, dispatcher));
+        engine.seed_schedule();
         let scheme = if config.tls.is_some() {
             "https"
         } else {

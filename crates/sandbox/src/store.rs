@@ -128,6 +128,11 @@ impl fmt::Debug for Review {
 /// The sandbox serialises its own read-modify-write sequences, so an implementation only
 /// needs each call to be atomic by itself. Implementations must not panic.
 ///
+/// The review tick never calls [`list`](Self::list): the sandbox keeps the next move of each
+/// open review in an index, filled from `list` once when it starts and kept up to date by its
+/// own saves. A review put into the store by someone else while the sandbox runs moves when it
+/// is queried, applied for again or decided.
+///
 /// # Examples
 ///
 /// ```

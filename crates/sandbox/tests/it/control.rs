@@ -388,3 +388,24 @@ async fn the_dashboard_and_its_state_are_served() {
     assert!(!state.to_string().contains(FURIGANA));
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_store_handed_to_a_new_sandbox_keeps_its_open_reviews_moving() {
+    let store = std::sync::Arc::new(kyc_sandbox::MemoryStore::new());
+    let clock = FixedClock::new(NOW);
+    let first = run(builder(&clock).store(store.clone())).await;
+    apply(&first, "carried-u1", "http://127.0.0.1:9/cb").await;
+    first.shutdown().await;
+    let second = run(builder(&clock).store(store)).await;
+    clock.advance(Duration::from_secs(3));
+    second.tick();
+    assert_eq!(
+        second
+            .application(MERCHANT, "carried-u1")
+            .unwrap()
+            .status()
+            .as_str(),
+        "2"
+    );
+    second.shutdown().await;
+}
