@@ -11,8 +11,9 @@ use tokio::sync::watch;
 ///
 /// Over HTTP it is `GET {base}/_sandbox/log`, this struct as JSON (camelCase names). It holds
 /// merchant numbers, `userId`s, statuses and codes, never a secret, a signature, a furigana or a
-/// `failReason`. The sandbox keeps the latest entries only (see
-/// [`SandboxBuilder::log_capacity`](crate::SandboxBuilder::log_capacity)).
+/// `failReason` of the sandbox's own; a callback record also keeps the first 64 bytes of the
+/// answer the merchant's receiver sent (normally `OK`). The sandbox keeps the latest entries
+/// only (see [`SandboxBuilder::log_capacity`](crate::SandboxBuilder::log_capacity)).
 ///
 /// # Examples
 ///
