@@ -51,10 +51,10 @@
 //! of their next move, and final ones (or ones that never move by themselves) are not in it.
 //! Throughput therefore does not fall as applications accumulate (the `throughput` bench:
 //! `cargo bench -p kyc-sandbox --bench throughput`: over 20 s with distinct users, the last
-//! 5 s kept 0.94 of the first 5 s' applies per second, where a full copy per tick fell to
-//! 0.23). Each stored application costs about 600 bytes in the default [`MemoryStore`]
-//! (measured by that bench as resident-set growth per application, 590 to 650 bytes over
-//! 200 000 to 300 000 of them: the review with its merchant number, `userId` and
+//! 5 s kept 0.94 to 0.99 of the first 5 s' applies per second, where a full copy per tick fell
+//! to 0.23). Each stored application costs at most about 650 bytes in the default
+//! [`MemoryStore`] (measured by that bench as resident-set growth per application: 515 to 650
+//! bytes over 220 000 to 370 000 of them: the review with its merchant number, `userId` and
 //! `callBackUrl`, and its map entry), plus about 200 bytes while it waits for its next move in
 //! the review index (two entries holding its key). Fault counters exist only for ids that
 //! name faults. The log is bounded separately
