@@ -8,7 +8,8 @@ use std::time::Duration;
 use kyc_sign::SigningKey;
 use tokio_rustls::rustls;
 
-use crate::{Clock, Error, Store};
+use crate::trust::CallbackTrust;
+use crate::{Clock, Error, Outcome, Store};
 
 mod builder;
 
@@ -87,6 +88,10 @@ pub(crate) struct Config {
     pub(crate) log_endpoint: bool,
     pub(crate) review_tick: Duration,
     pub(crate) log_capacity: usize,
+    pub(crate) default_outcome: Outcome,
+    pub(crate) late_callback_after: Duration,
+    pub(crate) callback_tls: CallbackTrust,
+    pub(crate) control: bool,
 }
 
 pub(crate) struct Tls {

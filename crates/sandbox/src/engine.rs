@@ -18,6 +18,7 @@ use crate::callback::Dispatcher;
 use crate::config::{Config, SCENARIO_FAIL_REASON};
 use crate::log::LogBook;
 use crate::parse::{Refusal, TextFields, printable};
+use crate::schedule::Schedule;
 use crate::{Endpoint, Fault, Outcome, RefusalCode, Review, Scenario};
 
 /// What to send back for one request, plus what the log needs to know about it.
@@ -208,9 +209,10 @@ pub(crate) struct Engine {
     pub(crate) log: Arc<LogBook>,
     /// Valid requests seen per merchant, `userId` and endpoint: drives counted faults.
     attempts: Mutex<HashMap<(String, String, Endpoint), u32>>,
-    /// Serialises read-modify-write sequences on the store (see [`crate::Store`]).
-    write: Mutex<()>,
-    dispatcher: Dispatcher,
+    /// Serialises read-modify-write sequences on the store (see [`crate::Store`]), and holds
+    /// when each open review moves next.
+    pub(crate) write: Mutex<Schedule>,
+    pub(crate) dispatcher: Dispatcher,
 }
 
 impl Engine {
@@ -219,7 +221,7 @@ impl Engine {
             log,
             config,
             attempts: Mutex::new(HashMap::new()),
-            write: Mutex::new(()),
+            write: Mutex::new(Schedule::default()),
             dispatcher,
         }
     }
@@ -243,13 +245,13 @@ impl Engine {
             }
         };
         let user_id = checked.user_id.as_str();
-        let scenario = Scenario::parse(user_id);
-        let fault = scenario.fault_for_attempt(self.attempt(merchant_no, user_id, Endpoint::Apply));
+        let scenario = Scenario::parse_with_default(user_id, self.config.default_outcome);
+        let fault = self.fault(&scenario, merchant_no, user_id, Endpoint::Apply);
         if let Some(answer) = self.fault_answer(fault, now) {
             return answer.with_user(user_id);
         }
         let (review, message) = {
-            let _write = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut schedule = self.write.lock().unwrap_or_else(PoisonError::into_inner);
             let store = &self.config.store;
             match store.load(merchant_no, user_id) {
                 // Applying again while an application is open, or after approval, answers its
@@ -257,6 +259,7 @@ impl Engine {
                 // the source of truth). Only a rejected application can be replaced.
                 Some(mut existing) if existing.status != AuthenticationStatus::Rejected => {
                     self.progress(&mut existing, now);
+                    self.reschedule(&mut schedule, &existing);
                     store.save(existing.clone());
                     (existing, "application already received")
                 }
@@ -270,8 +273,10 @@ impl Engine {
                         status: AuthenticationStatus::Pending,
                         fail_reason: None,
                         decided_at_millis: None,
+                        changed_at_millis: now,
                     };
                     self.progress(&mut review, now);
+                    self.reschedule(&mut schedule, &review);
                     store.save(review.clone());
                     (review, "application received")
                 }
@@ -306,18 +311,19 @@ impl Engine {
             }
         };
         let user_id = user_id.as_str();
-        let scenario = Scenario::parse(user_id);
-        let fault =
-            scenario.fault_for_attempt(self.attempt(merchant_no, user_id, Endpoint::StatusQuery));
+        let scenario = Scenario::parse_with_default(user_id, self.config.default_outcome);
+        let fault = self.fault(&scenario, merchant_no, user_id, Endpoint::StatusQuery);
         if let Some(answer) = self.fault_answer(fault, now) {
             return answer.with_user(user_id);
         }
         let review = {
-            let _write = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut schedule = self.write.lock().unwrap_or_else(PoisonError::into_inner);
             let store = &self.config.store;
             store.load(merchant_no, user_id).map(|mut review| {
-                self.progress(&mut review, now);
-                store.save(review.clone());
+                if self.progress(&mut review, now) {
+                    self.reschedule(&mut schedule, &review);
+                    store.save(review.clone());
+                }
                 review
             })
         };
@@ -325,6 +331,10 @@ impl Engine {
             return Answer::refusal(&Refusal::new(RefusalCode::UnknownUser), now)
                 .with_user(user_id);
         };
+        if review.status.is_final() {
+            // A `late` callback goes out once the merchant has seen the result this way.
+            self.dispatcher.status_shown(merchant_no, user_id);
+        }
         let mut data = StatusData::new(review.status.clone()).with_user_id(user_id);
         if let Some(reason) = &review.fail_reason {
             data = data.with_fail_reason(reason.clone());
@@ -350,51 +360,110 @@ impl Engine {
         answer.with_user(&review.user_id)
     }
 
-    /// Moves every open review along to the clock's current time, sending due callbacks.
+    /// Moves every review that is due along to the clock's current time, sending due
+    /// callbacks. Only the due reviews are read: the cost of a tick does not grow with the
+    /// number of stored applications.
     pub(crate) fn tick(&self) {
         let now = self.now();
-        let _write = self.write.lock().unwrap_or_else(PoisonError::into_inner);
-        for mut review in self.config.store.list() {
-            if review.status.is_final() {
+        let mut schedule = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+        while let Some((merchant_no, user_id)) = schedule.pop_due(now) {
+            let Some(mut review) = self.config.store.load(&merchant_no, &user_id) else {
                 continue;
+            };
+            if self.progress(&mut review, now) {
+                self.config.store.save(review.clone());
             }
-            let before = review.status.clone();
-            self.progress(&mut review, now);
-            if review.status != before {
-                self.config.store.save(review);
+            self.reschedule(&mut schedule, &review);
+        }
+    }
+
+    /// Fills the review index from the store, once at start: a store handed over with open
+    /// reviews (from an earlier run) keeps them moving.
+    pub(crate) fn seed_schedule(&self) {
+        let mut schedule = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+        for review in self.config.store.list() {
+            self.reschedule(&mut schedule, &review);
+        }
+    }
+
+    /// Records in `schedule` when `review` moves next by itself (or that it does not).
+    pub(crate) fn reschedule(&self, schedule: &mut Schedule, review: &Review) {
+        let key = (review.merchant_no.clone(), review.user_id.clone());
+        schedule.set(&key, self.next_move(review));
+    }
+
+    /// The clock time of `review`'s next move on the schedule, if it has one.
+    fn next_move(&self, review: &Review) -> Option<u64> {
+        let at = |delay: Duration| {
+            let delay = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+            review.applied_at_millis.saturating_add(delay)
+        };
+        match (&review.status, review.outcome) {
+            (AuthenticationStatus::Pending, Outcome::Pending) => None,
+            (AuthenticationStatus::Pending, _) => Some(at(self.config.under_review_after)),
+            (AuthenticationStatus::UnderReview, Outcome::Approve | Outcome::Reject) => {
+                Some(at(self.config.final_after))
             }
+            _ => None,
         }
     }
 
     /// Sets the status `review` has reached by `now`; on reaching a final status, records the
     /// decision and hands the callback to the dispatcher. Statuses never move backwards, even
-    /// if the clock does.
-    fn progress(&self, review: &mut Review, now: u64) {
+    /// if the clock does. Whether the status changed.
+    pub(crate) fn progress(&self, review: &mut Review, now: u64) -> bool {
         let elapsed = Duration::from_millis(now.saturating_sub(review.applied_at_millis));
         let under_review = elapsed >= self.config.under_review_after;
         let decided = elapsed >= self.config.final_after;
         let target = match review.outcome {
             Outcome::Pending => AuthenticationStatus::Pending,
-            Outcome::Review if under_review => AuthenticationStatus::UnderReview,
+            Outcome::Review | Outcome::Hold if under_review => AuthenticationStatus::UnderReview,
             Outcome::Approve if decided => AuthenticationStatus::Approved,
             Outcome::Reject if decided => AuthenticationStatus::Rejected,
             Outcome::Approve | Outcome::Reject if under_review => AuthenticationStatus::UnderReview,
-            Outcome::Review | Outcome::Approve | Outcome::Reject => AuthenticationStatus::Pending,
+            Outcome::Review | Outcome::Hold | Outcome::Approve | Outcome::Reject => {
+                AuthenticationStatus::Pending
+            }
         };
         if rank(&target) <= rank(&review.status) {
-            return;
+            return false;
         }
         let rejected = target == AuthenticationStatus::Rejected;
         review.status = target;
+        review.changed_at_millis = now;
         if review.status.is_final() {
-            review.decided_at_millis = Some(now);
             if rejected {
                 review.fail_reason = Some(SCENARIO_FAIL_REASON.to_owned());
             }
-            if let Some(key) = self.config.merchants.get(&review.merchant_no) {
-                self.dispatcher.send(review, key, now);
-            }
+            self.decided(review, now);
         }
+        true
+    }
+
+    /// Records that `review` reached its final status at `now` and starts its callback, the
+    /// same way for a scheduled and an on-demand decision.
+    pub(crate) fn decided(&self, review: &mut Review, now: u64) {
+        review.decided_at_millis = Some(now);
+        review.changed_at_millis = now;
+        if let Some(key) = self.config.merchants.get(&review.merchant_no) {
+            let mode = Scenario::parse(&review.user_id).callback();
+            self.dispatcher.send(review, key, mode);
+        }
+    }
+
+    /// The fault `scenario` injects into this request. Attempts are counted only for ids that
+    /// name faults: a plain application costs no counter.
+    fn fault(
+        &self,
+        scenario: &Scenario,
+        merchant_no: &str,
+        user_id: &str,
+        endpoint: Endpoint,
+    ) -> Option<Fault> {
+        if !scenario.has_faults() {
+            return None;
+        }
+        scenario.fault_for_attempt(self.attempt(merchant_no, user_id, endpoint))
     }
 
     fn attempt(&self, merchant_no: &str, user_id: &str, endpoint: Endpoint) -> u32 {
@@ -442,7 +511,7 @@ impl Engine {
 }
 
 /// How far a review has got; a status only ever moves to a higher rank.
-fn rank(status: &AuthenticationStatus) -> u8 {
+pub(crate) fn rank(status: &AuthenticationStatus) -> u8 {
     match status {
         AuthenticationStatus::UnderReview => 1,
         AuthenticationStatus::Approved | AuthenticationStatus::Rejected => 2,

@@ -11,8 +11,9 @@ use tokio::sync::watch;
 ///
 /// Over HTTP it is `GET {base}/_sandbox/log`, this struct as JSON (camelCase names). It holds
 /// merchant numbers, `userId`s, statuses and codes, never a secret, a signature, a furigana or a
-/// `failReason`. The sandbox keeps the latest entries only (see
-/// [`SandboxBuilder::log_capacity`](crate::SandboxBuilder::log_capacity)).
+/// `failReason` of the sandbox's own; a callback record also keeps the first 64 bytes of the
+/// answer the merchant's receiver sent (normally `OK`). The sandbox keeps the latest entries
+/// only (see [`SandboxBuilder::log_capacity`](crate::SandboxBuilder::log_capacity)).
 ///
 /// # Examples
 ///
@@ -152,11 +153,14 @@ pub enum CallbackOutcome {
     WrongBody,
     /// No complete answer within the callback timeout.
     TimedOut,
-    /// No connection, or the connection failed before an answer.
+    /// No connection, or the connection failed before an answer (for `https://`, also a
+    /// certificate the sandbox does not trust).
     Unreachable,
-    /// The `callBackUrl` is not a plain `http://` URL the sandbox can reach (it does not
-    /// deliver over HTTPS). Logged once; never retried.
+    /// The `callBackUrl` is not an `http://` or `https://` URL the sandbox can reach.
+    /// Logged once; never retried.
     Unsupported,
+    /// The `lost` scenario: the attempt failed on purpose, nothing was sent.
+    Lost,
 }
 
 /// One attempt to deliver a callback.
@@ -180,6 +184,11 @@ pub struct CallbackRecord {
     pub authentication_status: String,
     /// What came of it.
     pub outcome: CallbackOutcome,
+    /// The HTTP status of the answer, when there was one.
+    pub http_status: Option<u16>,
+    /// The first bytes (up to 64) of the answer's body, as printable text, when there was an
+    /// answer.
+    pub answer_excerpt: Option<String>,
     /// The unscaled delay before the next attempt (the provider's schedule); `None` when
     /// delivered or when the schedule is used up.
     pub next_retry_after_ms: Option<u64>,
@@ -240,6 +249,13 @@ impl LogBook {
             requests: inner.requests.iter().cloned().collect(),
             callbacks: inner.callbacks.iter().cloned().collect(),
         }
+    }
+
+    /// The latest `count` callback attempts, oldest first.
+    pub(crate) fn recent_callbacks(&self, count: usize) -> Vec<CallbackRecord> {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let skip = inner.callbacks.len().saturating_sub(count);
+        inner.callbacks.iter().skip(skip).cloned().collect()
     }
 
     pub(crate) fn clear(&self) {

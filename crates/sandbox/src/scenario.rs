@@ -20,14 +20,25 @@
 ///   remaining attempt. When the list is used up, the request is answered normally. So
 ///   `fault500x2-u1` fails twice then succeeds, and `dropx1-fault8000x1-u1` drops the first
 ///   attempt, answers `8000` to the second and succeeds from the third on.
+/// - **Callback delivery**, at most one, among the faults (before the outcome):
+///   - `lost`: the callback is never delivered: every attempt of the retry schedule is logged as
+///     [`CallbackOutcome::Lost`](crate::CallbackOutcome::Lost) and nothing reaches the
+///     `callBackUrl`, so the merchant must reconcile by status query;
+///   - `twice`: once delivered, the same body is delivered a second time;
+///   - `late`: the callback waits until a status query has shown the final status (or the
+///     configured late delay has passed), then is delivered.
 /// - **Outcome**, at most one, after the faults:
 ///   - `approve` (also the default, when no outcome piece is given): pending, under review,
 ///     then approved (`2`);
 ///   - `reject`: pending, under review, then rejected (`3`) with a `failReason`;
 ///   - `review`: pending, then under review forever (no callback);
-///   - `pending`: pending forever (no callback).
+///   - `pending`: pending forever (no callback);
+///   - `hold`: pending, then under review until decided on demand
+///     ([`Running::decide`](crate::Running::decide)).
 ///
-/// Pieces are case-sensitive. A `userId` such as `abc_100008` names no scenario: approved.
+/// Pieces are case-sensitive. A `userId` such as `abc_100008` names no outcome: it gets the
+/// configured default ([`SandboxBuilder::default_outcome`](crate::SandboxBuilder::default_outcome),
+/// approved unless set).
 ///
 /// # Examples
 ///
@@ -47,7 +58,51 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
     faults: Vec<(Fault, Option<u32>)>,
+    callback: CallbackMode,
     outcome: Outcome,
+}
+
+/// How the callback of a decided application travels (the `lost`, `twice` and `late` pieces).
+///
+/// # Examples
+///
+/// ```
+/// use kyc_sandbox::{CallbackMode, Scenario};
+///
+/// assert_eq!(Scenario::parse("lost-reject-u1").callback(), CallbackMode::Lost);
+/// assert_eq!(Scenario::parse("u1").callback(), CallbackMode::Normal);
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CallbackMode {
+    /// Delivered at once, retried on the schedule until `OK`.
+    #[default]
+    Normal,
+    /// Never delivered: every attempt fails without reaching the receiver.
+    Lost,
+    /// Delivered, then the same body delivered again.
+    Twice,
+    /// Delivered only after a status query showed the result (or after the late delay).
+    Late,
+}
+
+impl CallbackMode {
+    /// The wire name used in the rule and in the dashboard (`normal` for no piece).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(kyc_sandbox::CallbackMode::Late.as_str(), "late");
+    /// ```
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Normal => "normal",
+            Self::Lost => "lost",
+            Self::Twice => "twice",
+            Self::Late => "late",
+        }
+    }
 }
 
 /// A provider fault that a scenario injects into an answer.
@@ -94,6 +149,8 @@ pub enum Outcome {
     Review,
     /// Pending (`0`) forever.
     Pending,
+    /// Under review (`1`) on the schedule, then waits for a decision on demand.
+    Hold,
 }
 
 impl Outcome {
@@ -111,6 +168,7 @@ impl Outcome {
             Self::Reject => "reject",
             Self::Review => "review",
             Self::Pending => "pending",
+            Self::Hold => "hold",
         }
     }
 }
@@ -139,7 +197,7 @@ impl Fault {
 const MAX_COUNT: u32 = 1000;
 
 impl Scenario {
-    /// Reads the scenario from a `userId`; never fails (no prefix means approved).
+    /// Reads the scenario from a `userId`; never fails (no outcome piece means approved).
     ///
     /// # Examples
     ///
@@ -153,7 +211,23 @@ impl Scenario {
     /// ```
     #[must_use]
     pub fn parse(user_id: &str) -> Self {
+        Self::parse_with_default(user_id, Outcome::Approve)
+    }
+
+    /// Reads the scenario from a `userId`, with `default` as the outcome when it names none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_sandbox::{Outcome, Scenario};
+    ///
+    /// assert_eq!(Scenario::parse_with_default("abc_100008", Outcome::Hold).outcome(), Outcome::Hold);
+    /// assert_eq!(Scenario::parse_with_default("reject-u1", Outcome::Hold).outcome(), Outcome::Reject);
+    /// ```
+    #[must_use]
+    pub fn parse_with_default(user_id: &str, default: Outcome) -> Self {
         let mut faults = Vec::new();
+        let mut callback = None;
         let mut outcome = None;
         for piece in user_id.split(['-', '_']) {
             if outcome.is_none() {
@@ -161,11 +235,22 @@ impl Scenario {
                     faults.push(fault);
                     continue;
                 }
+                let mode = match piece {
+                    "lost" => Some(CallbackMode::Lost),
+                    "twice" => Some(CallbackMode::Twice),
+                    "late" => Some(CallbackMode::Late),
+                    _ => None,
+                };
+                if mode.is_some() && callback.is_none() {
+                    callback = mode;
+                    continue;
+                }
                 outcome = match piece {
                     "approve" => Some(Outcome::Approve),
                     "reject" => Some(Outcome::Reject),
                     "review" => Some(Outcome::Review),
                     "pending" => Some(Outcome::Pending),
+                    "hold" => Some(Outcome::Hold),
                     _ => None,
                 };
                 if outcome.is_some() {
@@ -176,8 +261,28 @@ impl Scenario {
         }
         Self {
             faults,
-            outcome: outcome.unwrap_or(Outcome::Approve),
+            callback: callback.unwrap_or_default(),
+            outcome: outcome.unwrap_or(default),
         }
+    }
+
+    /// Whether any fault is named (only then are attempts counted).
+    pub(crate) fn has_faults(&self) -> bool {
+        !self.faults.is_empty()
+    }
+
+    /// How the callback travels.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_sandbox::{CallbackMode, Scenario};
+    ///
+    /// assert_eq!(Scenario::parse("twice-u1").callback(), CallbackMode::Twice);
+    /// ```
+    #[must_use]
+    pub fn callback(&self) -> CallbackMode {
+        self.callback
     }
 
     /// How the review ends.
@@ -287,6 +392,22 @@ mod tests {
         assert_eq!(scenario.fault_for_attempt(2), Some(Fault::Slow));
         assert_eq!(scenario.fault_for_attempt(3), Some(Fault::Drop));
         assert_eq!(scenario.fault_for_attempt(u32::MAX), Some(Fault::Drop));
+    }
+
+    #[test]
+    fn callback_pieces_mix_with_faults_and_end_at_the_outcome() {
+        let scenario = Scenario::parse("fault500x1-late-hold-u1");
+        assert_eq!(scenario.callback(), CallbackMode::Late);
+        assert_eq!(scenario.outcome(), Outcome::Hold);
+        assert_eq!(scenario.fault_for_attempt(1), Some(Fault::Http500));
+        // A second callback piece is not one: it ends the prefix.
+        let twice = Scenario::parse("lost-twice-reject");
+        assert_eq!(twice.callback(), CallbackMode::Lost);
+        assert_eq!(twice.outcome(), Outcome::Approve);
+        assert_eq!(
+            Scenario::parse("reject-lost").callback(),
+            CallbackMode::Normal
+        );
     }
 
     #[test]

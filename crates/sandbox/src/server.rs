@@ -16,7 +16,7 @@ use crate::callback::Dispatcher;
 use crate::engine::Engine;
 use crate::log::LogBook;
 use crate::service;
-use crate::{Error, Log, Review, Sandbox};
+use crate::{Decision, Error, Log, Review, Sandbox};
 
 /// How long a graceful shutdown waits for open connections to finish their answer.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -92,6 +92,7 @@ impl Sandbox {
             shutdown_rx.clone(),
         );
         let engine = Arc::new(Engine::new(Arc::clone(&config), log, dispatcher));
+        engine.seed_schedule();
         let scheme = if config.tls.is_some() {
             "https"
         } else {
@@ -182,6 +183,53 @@ impl Running {
     #[must_use]
     pub fn log_url(&self) -> String {
         format!("{}{}", self.base_url, service::LOG_PATH)
+    }
+
+    /// The URL of the dashboard page (`GET`, `{base}/_sandbox/`): open it in a browser.
+    #[must_use]
+    pub fn dashboard_url(&self) -> String {
+        format!("{}{}/", self.base_url, service::CONTROL_PATH)
+    }
+
+    /// Decides the open (pending or under review) application of `user_id` with
+    /// `merchant_no` now: it moves, and calls back, exactly as if its schedule had decided it
+    /// (a [`Decision::Hold`] keeps it under review, without a callback, until the next
+    /// decision). Returns the review as decided. Also `POST {base}/_sandbox/decide`.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] whose [`control_code`](Error::control_code) says why: an unknown merchant
+    /// or `userId`, an application already approved or rejected, a bad `failReason`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn example(running: &kyc_sandbox::Running) -> Result<(), kyc_sandbox::Error> {
+    /// use kyc_sandbox::Decision;
+    ///
+    /// running.decide("1027749636", "abc_100008", Decision::Reject("document expired".into()))?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn decide(
+        &self,
+        merchant_no: &str,
+        user_id: &str,
+        decision: Decision,
+    ) -> Result<Review, Error> {
+        self.engine.decide(Some(merchant_no), user_id, decision)
+    }
+
+    /// Delivers the callback of a decided application again, as the provider resends one:
+    /// the same body (same `timestamp` and `sign`), on the full retry schedule, regardless of
+    /// the `lost` scenario. Also `POST {base}/_sandbox/resend`.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] whose [`control_code`](Error::control_code) says why: an unknown merchant
+    /// or `userId`, or an application not decided yet (`not_decided`).
+    pub fn resend(&self, merchant_no: &str, user_id: &str) -> Result<Review, Error> {
+        self.engine.resend(Some(merchant_no), user_id)
     }
 
     /// The PEM of the self-signed certificate, when serving HTTPS: give it to a client as its

@@ -19,6 +19,8 @@ pub(crate) const APPLY_PATH: &str = "/v1/vexora/kycApplyFor";
 pub(crate) const STATUS_PATH: &str = "/v1/vexora/kycStatusQuery";
 /// The path of the log under the base path.
 pub(crate) const LOG_PATH: &str = "/_sandbox/log";
+/// The prefix of the control API (and the dashboard at `{CONTROL_PATH}/`).
+pub(crate) const CONTROL_PATH: &str = "/_sandbox";
 
 /// The service's error: the connection is closed without an answer (the `drop` scenario).
 #[derive(Debug)]
@@ -32,9 +34,11 @@ impl fmt::Display for Dropped {
 
 impl StdError for Dropped {}
 
-enum Route {
+enum Route<'p> {
     Api(Endpoint),
     Log,
+    /// Under `/_sandbox`, with the rest of the path.
+    Control(&'p str),
     Unknown,
 }
 
@@ -47,14 +51,19 @@ where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    let route = route(&engine.config.base_path, request.uri().path());
+    let path = request.uri().path().to_owned();
+    let route = route(&engine.config.base_path, &path);
     let endpoint = match route {
         Route::Log if engine.config.log_endpoint && request.method() == Method::GET => {
             let body = serde_json::to_vec(&engine.log.snapshot()).unwrap_or_default();
             return Ok(respond(200, "application/json", Bytes::from(body)));
         }
+        Route::Control(rest) if engine.config.control => {
+            let reply = crate::admin::handle(&engine, rest, request).await;
+            return Ok(respond(reply.status, reply.content_type, reply.body));
+        }
         Route::Api(endpoint) => endpoint,
-        Route::Log | Route::Unknown => Endpoint::Other,
+        Route::Log | Route::Control(_) | Route::Unknown => Endpoint::Other,
     };
     let (merchant_no, answer) = match endpoint {
         Endpoint::Other => (
@@ -193,7 +202,7 @@ fn check_length(headers: &HeaderMap, exact: Option<u64>, max: usize) -> Result<(
     Ok(())
 }
 
-fn route(base_path: &str, path: &str) -> Route {
+fn route<'p>(base_path: &str, path: &'p str) -> Route<'p> {
     let Some(rest) = path.strip_prefix(base_path) else {
         return Route::Unknown;
     };
@@ -201,7 +210,12 @@ fn route(base_path: &str, path: &str) -> Route {
         APPLY_PATH => Route::Api(Endpoint::Apply),
         STATUS_PATH => Route::Api(Endpoint::StatusQuery),
         LOG_PATH => Route::Log,
-        _ => Route::Unknown,
+        _ => match rest.strip_prefix(CONTROL_PATH) {
+            Some(control) if control.is_empty() || control.starts_with('/') => {
+                Route::Control(control)
+            }
+            _ => Route::Unknown,
+        },
     }
 }
 

@@ -1,6 +1,6 @@
 //! Where the reviews of applications live: a small trait and its in-memory implementation.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
@@ -43,6 +43,7 @@ pub struct Review {
     pub(crate) status: AuthenticationStatus,
     pub(crate) fail_reason: Option<String>,
     pub(crate) decided_at_millis: Option<u64>,
+    pub(crate) changed_at_millis: u64,
 }
 
 impl Review {
@@ -64,7 +65,8 @@ impl Review {
         &self.callback_url
     }
 
-    /// The outcome chosen by the `userId` (see [`crate::Scenario`]).
+    /// The outcome chosen by the `userId` (see [`crate::Scenario`]), or by the last decision on
+    /// demand ([`Running::decide`](crate::Running::decide)).
     #[must_use]
     pub fn outcome(&self) -> Outcome {
         self.outcome
@@ -93,6 +95,13 @@ impl Review {
     pub fn decided_at_millis(&self) -> Option<u64> {
         self.decided_at_millis
     }
+
+    /// When the status last changed, by the sandbox's clock (epoch milliseconds): the
+    /// acceptance, the move to under review, the decision.
+    #[must_use]
+    pub fn changed_at_millis(&self) -> u64 {
+        self.changed_at_millis
+    }
 }
 
 impl fmt::Debug for Review {
@@ -109,6 +118,7 @@ impl fmt::Debug for Review {
                 &self.fail_reason.as_ref().map(|_| "<redacted>"),
             )
             .field("decided_at_millis", &self.decided_at_millis)
+            .field("changed_at_millis", &self.changed_at_millis)
             .finish()
     }
 }
@@ -117,6 +127,11 @@ impl fmt::Debug for Review {
 ///
 /// The sandbox serialises its own read-modify-write sequences, so an implementation only
 /// needs each call to be atomic by itself. Implementations must not panic.
+///
+/// The review tick never calls [`list`](Self::list): the sandbox keeps the next move of each
+/// open review in an index, filled from `list` once when it starts and kept up to date by its
+/// own saves. A review put into the store by someone else while the sandbox runs moves when it
+/// is queried, applied for again or decided.
 ///
 /// # Examples
 ///
@@ -143,7 +158,10 @@ pub trait Store: Send + Sync + 'static {
     fn list(&self) -> Vec<Review>;
 }
 
-/// The default [`Store`]: a map behind a mutex, gone when the sandbox stops.
+/// The default [`Store`]: a map per merchant behind a mutex, gone when the sandbox stops.
+///
+/// Hash maps keyed by merchant number, then `userId`: a lookup borrows the caller's strings
+/// (no allocation) and costs the same with ten applications or a million.
 ///
 /// # Examples
 ///
@@ -155,7 +173,7 @@ pub trait Store: Send + Sync + 'static {
 /// ```
 #[derive(Default)]
 pub struct MemoryStore {
-    reviews: Mutex<BTreeMap<(String, String), Review>>,
+    reviews: Mutex<HashMap<String, HashMap<String, Review>>>,
 }
 
 impl MemoryStore {
@@ -177,29 +195,42 @@ impl MemoryStore {
 impl Store for MemoryStore {
     fn load(&self, merchant_no: &str, user_id: &str) -> Option<Review> {
         let reviews = self.reviews.lock().unwrap_or_else(PoisonError::into_inner);
-        reviews
-            .get(&(merchant_no.to_owned(), user_id.to_owned()))
-            .cloned()
+        reviews.get(merchant_no)?.get(user_id).cloned()
     }
 
     fn save(&self, review: Review) {
         let mut reviews = self.reviews.lock().unwrap_or_else(PoisonError::into_inner);
-        reviews.insert((review.merchant_no.clone(), review.user_id.clone()), review);
+        let merchant = match reviews.get_mut(review.merchant_no.as_str()) {
+            Some(merchant) => merchant,
+            None => reviews.entry(review.merchant_no.clone()).or_default(),
+        };
+        match merchant.get_mut(review.user_id.as_str()) {
+            Some(stored) => *stored = review,
+            None => {
+                merchant.insert(review.user_id.clone(), review);
+            }
+        }
     }
 
     fn list(&self) -> Vec<Review> {
         let reviews = self.reviews.lock().unwrap_or_else(PoisonError::into_inner);
-        reviews.values().cloned().collect()
+        reviews
+            .values()
+            .flat_map(HashMap::values)
+            .cloned()
+            .collect()
     }
 }
 
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self
+        let count: usize = self
             .reviews
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .len();
+            .values()
+            .map(HashMap::len)
+            .sum();
         f.debug_struct("MemoryStore")
             .field("reviews", &count)
             .finish()

@@ -5,11 +5,13 @@
 //! - `commands`: sign, apply, status, errors, demo;
 //! - `callbacks`: `kyc callback listen` (verify, durable append, dedupe, refusals, restart);
 //! - `batch`: a batch run, and a run killed midway then resumed;
+//! - `sandbox_control`: `kyc sandbox decide` / `resend` against a running sandbox;
 //! - `security`: slow-loris, huge, nested, non-UTF-8 and forged callbacks against the listener,
 //!   header injection through flags, and no secret, signature or name in any output.
 
 mod batch;
 mod callbacks;
 mod commands;
+mod sandbox_control;
 mod security;
 mod support;

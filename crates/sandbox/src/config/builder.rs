@@ -7,9 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kyc_sign::SigningKey;
+use tokio_rustls::rustls::pki_types::CertificateDer;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
 
 use super::{Config, DEFAULT_BASE_PATH, MAX_TIMER, PROVIDER_RETRY_SCHEDULE, Sandbox, self_signed};
-use crate::{Clock, Error, MemoryStore, Store};
+use crate::trust::CallbackTrust;
+use crate::{Clock, Error, MemoryStore, Outcome, Store};
 
 /// Builds a [`Sandbox`]; every setting has a default except the clock and the merchants.
 ///
@@ -33,6 +36,12 @@ use crate::{Clock, Error, MemoryStore, Store};
 /// | [`log_endpoint`](Self::log_endpoint) | on |
 /// | [`review_tick`](Self::review_tick) | 50 ms |
 /// | [`log_capacity`](Self::log_capacity) | 10 000 entries of each kind |
+/// | [`default_outcome`](Self::default_outcome) | [`Outcome::Approve`] for a `userId` naming none |
+/// | [`late_callback_after`](Self::late_callback_after) | 60 s (scaled) for the `late` scenario |
+/// | [`control`](Self::control) | on: dashboard and decide/resend under `{base}/_sandbox/` |
+/// | [`callback_native_roots`](Self::callback_native_roots) | on: `https://` callbacks trust the system's roots |
+/// | [`callback_root_pem`](Self::callback_root_pem) | none: roots trusted as well |
+/// | [`danger_accept_invalid_callback_certs`](Self::danger_accept_invalid_callback_certs) | off |
 ///
 /// Invalid values are reported by [`build`](Self::build), so calls chain.
 ///
@@ -71,6 +80,12 @@ pub struct SandboxBuilder {
     log_endpoint: bool,
     review_tick: Duration,
     log_capacity: usize,
+    default_outcome: Outcome,
+    late_callback_after: Duration,
+    control: bool,
+    callback_native_roots: bool,
+    callback_roots_pem: Vec<String>,
+    accept_invalid_callback_certs: bool,
 }
 
 impl Sandbox {
@@ -109,6 +124,12 @@ impl Sandbox {
             log_endpoint: true,
             review_tick: Duration::from_millis(50),
             log_capacity: 10_000,
+            default_outcome: Outcome::Approve,
+            late_callback_after: Duration::from_secs(60),
+            control: true,
+            callback_native_roots: true,
+            callback_roots_pem: Vec::new(),
+            accept_invalid_callback_certs: false,
         }
     }
 }
@@ -405,6 +426,101 @@ impl SandboxBuilder {
         self
     }
 
+    /// The outcome of an application whose `userId` names none (`abc_100008`): approved by
+    /// default; [`Outcome::Hold`] keeps every such application under review until decided on
+    /// demand. Prefix scenarios (`reject-…`, `review-…`) are unaffected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use kyc_sandbox::{FixedClock, Outcome, Sandbox};
+    /// let builder = Sandbox::builder(FixedClock::new(0)).default_outcome(Outcome::Hold);
+    /// ```
+    pub fn default_outcome(mut self, outcome: Outcome) -> Self {
+        self.default_outcome = outcome;
+        self
+    }
+
+    /// The longest a `late` callback waits for a status query that shows its result, before
+    /// it is delivered anyway (multiplied by the time scale).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use kyc_sandbox::{FixedClock, Sandbox};
+    /// let builder = Sandbox::builder(FixedClock::new(0)).late_callback_after(Duration::from_secs(5));
+    /// ```
+    pub fn late_callback_after(mut self, delay: Duration) -> Self {
+        self.late_callback_after = delay;
+        self
+    }
+
+    /// Whether the control API is served under `{base}/_sandbox/`: the dashboard page
+    /// (`GET {base}/_sandbox/`), `GET …/applications`, `POST …/decide` and `POST …/resend`
+    /// (on by default; [`Running::decide`](crate::Running::decide) works either way).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use kyc_sandbox::{FixedClock, Sandbox};
+    /// let builder = Sandbox::builder(FixedClock::new(0)).control(false);
+    /// ```
+    pub fn control(mut self, enabled: bool) -> Self {
+        self.control = enabled;
+        self
+    }
+
+    /// Whether callbacks to `https://` URLs trust the operating system's root certificates
+    /// (on by default; read on the first such callback).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use kyc_sandbox::{FixedClock, Sandbox};
+    /// let builder = Sandbox::builder(FixedClock::new(0)).callback_native_roots(false);
+    /// ```
+    pub fn callback_native_roots(mut self, enabled: bool) -> Self {
+        self.callback_native_roots = enabled;
+        self
+    }
+
+    /// Trusts the certificates in `pem` (one or more `CERTIFICATE` blocks) as roots for
+    /// callbacks to `https://` URLs, besides the system's: a merchant's local CA, or the
+    /// self-signed certificate of a test's callback receiver. Call once per PEM.
+    ///
+    /// [`build`](Self::build) fails when `pem` holds no certificate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use kyc_sandbox::{FixedClock, Sandbox};
+    /// let err = Sandbox::builder(FixedClock::new(0)).merchant("1", "s")
+    ///     .callback_root_pem("not a certificate")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.is_config());
+    /// ```
+    pub fn callback_root_pem(mut self, pem: impl Into<String>) -> Self {
+        self.callback_roots_pem.push(pem.into());
+        self
+    }
+
+    /// For local development only: callbacks to `https://` URLs accept **any** certificate
+    /// (self-signed, expired, for another name). The handshake is still encrypted, but to
+    /// whoever answers. Off by default; prefer [`callback_root_pem`](Self::callback_root_pem).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use kyc_sandbox::{FixedClock, Sandbox};
+    /// let builder = Sandbox::builder(FixedClock::new(0)).danger_accept_invalid_callback_certs(true);
+    /// ```
+    pub fn danger_accept_invalid_callback_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_callback_certs = accept;
+        self
+    }
+
     /// Checks the settings and, with [`https`](Self::https), generates the certificate.
     ///
     /// # Errors
@@ -477,6 +593,25 @@ impl SandboxBuilder {
         if self.log_capacity == 0 {
             return Err(Error::config("the log capacity must be above zero"));
         }
+        let mut extra_roots = Vec::new();
+        for pem in &self.callback_roots_pem {
+            let before = extra_roots.len();
+            for certificate in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                let certificate = certificate.map_err(|_| {
+                    Error::config("a callback root PEM holds a malformed certificate")
+                })?;
+                // Parsed as a trust anchor now, so a bad root fails the build, not a callback.
+                tokio_rustls::rustls::RootCertStore::empty()
+                    .add(certificate.clone())
+                    .map_err(|_| {
+                        Error::config("a callback root PEM holds an unusable certificate")
+                    })?;
+                extra_roots.push(certificate);
+            }
+            if extra_roots.len() == before {
+                return Err(Error::config("a callback root PEM holds no certificate"));
+            }
+        }
         let tls = if self.https {
             Some(self_signed()?)
         } else {
@@ -505,6 +640,14 @@ impl SandboxBuilder {
                 log_endpoint: self.log_endpoint,
                 review_tick: self.review_tick,
                 log_capacity: self.log_capacity,
+                default_outcome: self.default_outcome,
+                late_callback_after: self.late_callback_after,
+                callback_tls: CallbackTrust {
+                    native_roots: self.callback_native_roots,
+                    extra_roots,
+                    accept_invalid_certs: self.accept_invalid_callback_certs,
+                },
+                control: self.control,
             }),
         })
     }
@@ -534,6 +677,11 @@ impl fmt::Debug for SandboxBuilder {
             .field("merchants", &numbers)
             .field("base_path", &self.base_path)
             .field("https", &self.https)
+            .field("default_outcome", &self.default_outcome)
+            .field(
+                "danger_accept_invalid_callback_certs",
+                &self.accept_invalid_callback_certs,
+            )
             .finish_non_exhaustive()
     }
 }
