@@ -42,6 +42,7 @@
 //!    `FOR UPDATE SKIP LOCKED`; SQLite: one write transaction), so concurrent reconcilers never
 //!    poll the same user within the lease; the recorded answer then moves the user's latest
 //!    event forward, so the user is not due again until the cut-off has passed once more.
+//!    With the `client` feature, `reconcile::Reconciler` does all of this at a bounded rate.
 //!
 //! The schema is one set of tables, migrated on connect from scripts embedded in the crate
 //! (`migrations/sqlite`, `migrations/postgres`), versioned in `_sqlx_migrations`.
@@ -95,6 +96,8 @@
 //!
 //! - `sqlite` (default): SQLite, compiled in (sqlx's bundled `libsqlite3`).
 //! - `postgres`: PostgreSQL; TLS through rustls with the webpki roots, never OpenSSL.
+//! - `client`: `reconcile::Reconciler`, which queries the provider through `kyc-client`
+//!   about the users due (rule 5) and records the answers.
 //!
 //! At least one is needed. A URL for a backend left out is [`ErrorKind::Url`].
 
@@ -108,6 +111,8 @@ mod error;
 mod identity;
 mod ledger;
 mod migrations;
+#[cfg(feature = "client")]
+pub mod reconcile;
 mod record;
 mod rows;
 mod sql;
