@@ -155,6 +155,27 @@ impl Error {
         Self::new(ErrorKind::Migration, Detail::None).with_source(source)
     }
 
+    /// Whether this is another process opening the same new SQLite file at the same moment
+    /// (the file locked, or the tables just created by its migration): worth another try.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn is_contention(&self) -> bool {
+        if !matches!(self.kind, ErrorKind::Database | ErrorKind::Migration) {
+            return false;
+        }
+        let mut source = self
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static));
+        while let Some(err) = source {
+            let text = err.to_string();
+            if text.contains("database is locked") || text.contains("already exists") {
+                return true;
+            }
+            source = err.source();
+        }
+        false
+    }
+
     /// The task writing a transaction was cancelled (the runtime is shutting down).
     pub(crate) fn interrupted(source: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::new(ErrorKind::Database, Detail::None).with_source(source)

@@ -127,14 +127,37 @@ impl Ledger {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full);
         check_regular_file(options.get_filename())?;
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .connect_with(options)
-            .await?;
-        migrations::sqlite()
-            .await?
-            .run(&pool)
-            .await
-            .map_err(Error::migration)?;
+        // Processes opening a new file at once race for it: switching it to WAL needs the
+        // file to themselves ("database is locked", which SQLite's busy wait does not cover),
+        // and SQLite has no advisory lock for the migrator, so the second's script fails on
+        // the tables the first just committed (each script is one transaction: nothing
+        // half-done stays). A short wait and another try find the file ready and the version
+        // applied. PostgreSQL's migrator locks instead.
+        let migrator = migrations::sqlite().await?;
+        let mut tries = 0u32;
+        let pool = loop {
+            tries += 1;
+            let attempt = async {
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .connect_with(options.clone())
+                    .await?;
+                match migrator.run(&pool).await {
+                    Ok(()) => Ok(pool),
+                    Err(err) => {
+                        pool.close().await;
+                        Err(Error::migration(err))
+                    }
+                }
+            };
+            match attempt.await {
+                Ok(pool) => break pool,
+                Err(err) if tries < 10 && err.is_contention() => {
+                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(tries) * 20))
+                        .await;
+                }
+                Err(err) => return Err(err),
+            }
+        };
         Ok(Self {
             backend: Backend::Sqlite(pool),
         })
