@@ -231,7 +231,11 @@ fn a_failed_write_is_never_ok() {
             Ok("true"),
             "CI=true and no PostgreSQL at {admin}"
         );
-        eprintln!("SKIPPED: PostgreSQL (or psql) not reachable at {admin}");
+        // Straight to stderr, past the test harness's capture: a skip must be seen.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: PostgreSQL (or psql) not reachable at {admin}"
+        );
         return;
     }
     let separator = if admin.contains('?') { '&' } else { '?' };
