@@ -11,7 +11,7 @@
 #      stored; after space returns and a restart, nothing acknowledged is missing;
 #   e  `kyc batch` of 100,000 users against the sandbox, users/s.
 # Usage: bash benches/scripts/ledger-figures.sh [d c a b e]   (default: all)
-# PostgreSQL: KYC_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test); each
+# OLD_KYC / NEW_KYC: binaries already built (see below). PostgreSQL: KYC_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test); each
 # part works in a database of its own, dropped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,8 +32,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release -p kyc-cli --quiet
-cp target/release/kyc "$work/kyc"
+# NEW_KYC: a release binary of this commit already built (skips the build).
+if [ -z "${NEW_KYC:-}" ]; then
+    cargo build --release -p kyc-cli --quiet
+    NEW_KYC=target/release/kyc
+fi
+cp "$NEW_KYC" "$work/kyc"
 kyc=$work/kyc
 
 new_database() { # a fresh PostgreSQL database; prints its URL
@@ -59,7 +63,7 @@ listen() {
     echo "listener on $port did not start" >&2; return 1
 }
 
-stored_sqlite() { sqlite3 "$1" "SELECT count(*), count(DISTINCT user_id) FROM kyc_event"; }
+stored_sqlite() { sqlite3 -separator ' ' "$1" "SELECT count(*), count(DISTINCT user_id) FROM kyc_event"; }
 stored_pg() { psql "$1" -qAtF' ' -c "SELECT count(*), count(DISTINCT user_id) FROM kyc_event"; }
 
 part_d() {
@@ -112,7 +116,7 @@ part_c() {
     echo "== c: 1,000,000 stored results: listener start and RSS"
     local db=$work/million.db
     "$kyc" ledger summary --store "sqlite://$db" >/dev/null # creates the schema
-    sqlite3 "$db" <<'SQL'
+    sqlite3 "$db" >/dev/null <<'SQL'
 PRAGMA journal_mode=WAL;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)

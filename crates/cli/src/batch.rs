@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kyc_client::types::{Application, Furigana, UserId};
 use kyc_client::{Client, Clock, SystemClock};
 use kyc_store::{ApplicationOutcome, EventKind, Ledger};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::api::ClientArgs;
 use crate::rows::{self, Row};
@@ -18,6 +18,9 @@ use crate::store::StoreArgs;
 
 /// Exit status when some rows of the input are malformed.
 const MALFORMED: u8 = 3;
+
+/// Most outcomes recorded in one transaction.
+const GROUP: usize = 512;
 
 /// Apply for many users from a CSV or JSON-lines file, each outcome recorded in the ledger.
 ///
@@ -58,14 +61,6 @@ pub(crate) struct Args {
     client: ClientArgs,
 }
 
-/// What became of one row.
-enum Outcome {
-    Accepted,
-    Refused,
-    /// The ledger could not record it (the batch stops with this error).
-    Unrecorded(kyc_store::Error),
-}
-
 pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let input =
         std::fs::read(&args.input).with_context(|| format!("--input {}", args.input.display()))?;
@@ -104,6 +99,34 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} users  {per_sec}  eta {eta}")
             .expect("the template is valid"),
     );
+    // One writer records the outcomes that are ready together, in one transaction: one
+    // commit (one sync to disk) for many users. An outcome counts once it is committed.
+    let (outcomes, mut ready) = mpsc::channel::<(UserId, ApplicationOutcome)>(4096);
+    let writer = {
+        let (ledger, progress) = (ledger.clone(), progress.clone());
+        tokio::spawn(async move {
+            let (mut accepted, mut refused) = (0usize, 0usize);
+            let mut group = Vec::with_capacity(GROUP);
+            while ready.recv_many(&mut group, GROUP).await > 0 {
+                let at = SystemClock.now();
+                let rows: Vec<_> = group
+                    .iter()
+                    .map(|(user, outcome)| (user, at, outcome))
+                    .collect();
+                ledger.record_applications(&rows).await?;
+                for (_, outcome) in &group {
+                    if matches!(outcome, ApplicationOutcome::Accepted(_)) {
+                        accepted += 1;
+                    } else {
+                        refused += 1;
+                    }
+                }
+                progress.inc(group.len() as u64);
+                group.clear();
+            }
+            Ok::<_, kyc_store::Error>((accepted, refused))
+        })
+    };
     let policy = CallbackPolicy::from(&args.client);
     let permits = Arc::new(Semaphore::new(args.concurrency as usize));
     let mut tasks = tokio::task::JoinSet::new();
@@ -112,27 +135,28 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
             .acquire_owned()
             .await
             .expect("never closed");
-        let (client, ledger, progress) = (client.clone(), ledger.clone(), progress.clone());
+        let (client, outcomes) = (client.clone(), outcomes.clone());
         tasks.spawn(async move {
-            let outcome = apply_one(&client, &ledger, policy, line, row).await;
-            progress.inc(1);
+            let outcome = apply_one(&client, policy, line, row).await;
             drop(permit);
-            outcome
+            match outcome {
+                // A closed channel means the writer failed: its error is reported below.
+                Some(outcome) => outcomes.send(outcome).await.is_ok(),
+                None => false,
+            }
         });
     }
-    let (mut accepted, mut refused) = (0usize, 0usize);
-    let mut unrecorded = None;
-    while let Some(outcome) = tasks.join_next().await {
-        match outcome.context("an application task failed")? {
-            Outcome::Accepted => accepted += 1,
-            Outcome::Refused => refused += 1,
-            Outcome::Unrecorded(err) => unrecorded = Some(err),
+    drop(outcomes);
+    let mut invalid = 0usize;
+    while let Some(sent) = tasks.join_next().await {
+        if !sent.context("an application task failed")? {
+            invalid += 1;
         }
     }
+    let written = writer.await.context("the ledger writer stopped")?;
     progress.finish_and_clear();
-    if let Some(err) = unrecorded {
-        return Err(anyhow::Error::new(err).context("recording an outcome (rerun to resume)"));
-    }
+    let (accepted, refused) = written.context("recording outcomes (rerun to resume)")?;
+    let refused = refused + invalid;
     eprintln!(
         "{accepted} accepted, {refused} refused, {skipped} already done, {malformed} malformed"
     );
@@ -173,19 +197,19 @@ impl From<&ClientArgs> for CallbackPolicy {
     }
 }
 
+/// Sends one row's application; its outcome, or `None` when the row has no valid userId to
+/// record it against (then it is reported on stderr, like a malformed row).
 async fn apply_one(
     client: &Client,
-    ledger: &Ledger,
     policy: CallbackPolicy,
     line: usize,
     row: Row,
-) -> Outcome {
+) -> Option<(UserId, ApplicationOutcome)> {
     let user = match UserId::new(row.user_id.as_str()) {
         Ok(user) => user,
         Err(err) => {
-            // No user to record it against: reported, like a malformed row.
             eprintln!("line {line}: userId: {err}");
-            return Outcome::Refused;
+            return None;
         }
     };
     let application = (|| {
@@ -215,15 +239,7 @@ async fn apply_one(
             retryable: false,
         },
     };
-    let accepted = matches!(outcome, ApplicationOutcome::Accepted(_));
-    match ledger
-        .record_application(&user, SystemClock.now(), &outcome)
-        .await
-    {
-        Ok(_) if accepted => Outcome::Accepted,
-        Ok(_) => Outcome::Refused,
-        Err(err) => Outcome::Unrecorded(err),
-    }
+    Some((user, outcome))
 }
 
 /// The provider's code for an API refusal, else how far the call got.

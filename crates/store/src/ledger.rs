@@ -10,6 +10,7 @@ use futures_core::Stream;
 use futures_core::future::BoxFuture;
 use futures_util::StreamExt;
 use kyc_proto::{AuthenticationStatus, Callback, StatusData, Timestamp, UserId};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::record::{ApplicationOutcome, Counts, Event, EventKind, Recorded, UserState, rank};
 #[cfg(feature = "sqlite")]
@@ -42,7 +43,14 @@ pub const DEFAULT_CUTOFF: Duration = Duration::from_secs(25 * 3600);
 #[derive(Clone)]
 pub struct Ledger {
     backend: Backend,
+    /// SQLite: the one writer task, which commits the records waiting together in one
+    /// transaction (see [`write_together`]). `None` on PostgreSQL, where each record is its
+    /// own transaction on its own connection.
+    writer: Option<mpsc::Sender<Job>>,
 }
+
+/// Rows to record, and where to send what became of them once committed (or why not).
+type Job = (Vec<Write>, oneshot::Sender<Result<Vec<Recorded>, Error>>);
 
 #[derive(Clone)]
 enum Backend {
@@ -158,8 +166,15 @@ impl Ledger {
                 Err(err) => return Err(err),
             }
         };
-        Ok(Self {
+        let ledger = Self {
             backend: Backend::Sqlite(pool),
+            writer: None,
+        };
+        let (writer, jobs) = mpsc::channel(1024);
+        tokio::spawn(write_together(ledger.clone(), jobs));
+        Ok(Self {
+            writer: Some(writer),
+            ..ledger
         })
     }
 
@@ -176,6 +191,7 @@ impl Ledger {
             .map_err(Error::migration)?;
         Ok(Self {
             backend: Backend::Postgres(pool),
+            writer: None,
         })
     }
 
@@ -200,36 +216,7 @@ impl Ledger {
         at: Timestamp,
         outcome: &ApplicationOutcome,
     ) -> Result<Recorded, Error> {
-        let identity = identity::of_application(user_id, at, outcome);
-        let row = match outcome {
-            ApplicationOutcome::Accepted(status) => Row_ {
-                identity,
-                user_id,
-                kind: EventKind::Application,
-                status: Some(status),
-                at,
-                fail_reason: None,
-                code: None,
-                retryable: false,
-                opens_attempt: 1,
-            },
-            ApplicationOutcome::Refused {
-                code,
-                reason,
-                retryable,
-            } => Row_ {
-                identity,
-                user_id,
-                kind: EventKind::Application,
-                status: None,
-                at,
-                fail_reason: reason.as_deref(),
-                code: Some(code),
-                retryable: *retryable,
-                opens_attempt: 0,
-            },
-        };
-        self.record(row).await
+        self.record(application_row(user_id, at, outcome)).await
     }
 
     /// Records a verified callback: [`Recorded::New`] the first time its content is seen
@@ -331,75 +318,124 @@ impl Ledger {
         }
     }
 
+    /// Records many applications in one transaction, for batches: one commit (one sync to
+    /// disk) for all of them, each by the rules of [`Ledger::record_application`]. When this
+    /// returns `Ok`, every one is stored; on an error, none is.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::record_application`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_proto::{AuthenticationStatus, Timestamp, UserId};
+    /// use kyc_store::{ApplicationOutcome, Ledger, Recorded};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let ledger = Ledger::connect(&format!("sqlite://{}/kyc.db", dir.path().display())).await?;
+    /// let accepted = ApplicationOutcome::Accepted(AuthenticationStatus::Pending);
+    /// let (a, b) = (UserId::new("a")?, UserId::new("b")?);
+    /// let at = Timestamp::from_millis(1_000);
+    /// let recorded = ledger.record_applications(&[(&a, at, &accepted), (&b, at, &accepted)]).await?;
+    /// assert_eq!(recorded, [Recorded::New, Recorded::New]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn record_applications(
+        &self,
+        applications: &[(&UserId, Timestamp, &ApplicationOutcome)],
+    ) -> Result<Vec<Recorded>, Error> {
+        let writes = applications
+            .iter()
+            .map(|(user_id, at, outcome)| owned(application_row(user_id, *at, outcome)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        self.submit(writes).await
+    }
+
     /// One event, one transaction: the event once by its identity, then the user's row, then
     /// the current state when the event comes after the deciding one. The transaction runs on
     /// its own task (see [`detached`]).
     async fn record(&self, row: Row_<'_>) -> Result<Recorded, Error> {
-        let write = Write {
-            identity: row.identity,
-            user_id: row.user_id.as_str().to_owned(),
-            kind: row.kind,
-            status: row.status.map(|status| status.as_str().to_owned()),
-            rank: rank(row.status),
-            at: millis("timestamp", row.at)?,
-            fail_reason: row.fail_reason.map(str::to_owned),
-            code: row.code.map(str::to_owned),
-            retryable: row.retryable,
-            opens_attempt: row.opens_attempt,
-        };
-        let ledger = self.clone();
-        detached(async move { ledger.write(write).await }).await
+        let mut recorded = self.submit(vec![owned(row)?]).await?;
+        Ok(recorded.pop().expect("one row, one answer"))
     }
 
-    async fn write(&self, row: Write) -> Result<Recorded, Error> {
-        let (at, rank) = (row.at, row.rank);
-        let status = row.status.as_deref();
-        let fail_reason = row.fail_reason.as_deref();
-        let carries_status = status.is_some().then_some(at);
+    /// Writes `rows` in one transaction: through the writer task on SQLite, on a task of
+    /// their own on PostgreSQL. Either way a caller that stops waiting does not cut the
+    /// transaction.
+    async fn submit(&self, rows: Vec<Write>) -> Result<Vec<Recorded>, Error> {
+        let Some(writer) = &self.writer else {
+            let ledger = self.clone();
+            return detached(async move { ledger.write(rows).await }).await;
+        };
+        let (reply, answer) = oneshot::channel();
+        writer
+            .send((rows, reply))
+            .await
+            .map_err(|_| Error::interrupted(WriterGone))?;
+        answer.await.map_err(|_| Error::interrupted(WriterGone))?
+    }
+
+    async fn write(&self, rows: Vec<Write>) -> Result<Vec<Recorded>, Error> {
         with_pool!(self, pool, dialect => {
             let mut tx = pool.begin_with(dialect.begin).await?;
-            let inserted = sqlx::query(sql::INSERT_EVENT)
-                .bind(&row.identity[..])
-                .bind(&row.user_id)
-                .bind(row.kind.as_str())
-                .bind(status)
-                .bind(rank)
-                .bind(at)
-                .bind(fail_reason)
-                .bind(row.code.as_deref())
-                .bind(row.retryable)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if inserted == 0 {
-                tx.rollback().await?;
-                return Ok(Recorded::Duplicate);
-            }
-            sqlx::query(sql::UPSERT_USER)
-                .bind(&row.user_id)
-                .bind(row.opens_attempt)
-                .bind(carries_status)
-                .execute(&mut *tx)
-                .await?;
-            let outcome = match status {
-                None => Recorded::New,
-                Some(status) => {
-                    let advanced = sqlx::query(sql::ADVANCE_STATE)
-                        .bind(&row.user_id)
-                        .bind(status)
-                        .bind(rank)
-                        .bind(at)
-                        .bind(fail_reason)
-                        .bind(&row.identity[..])
-                        .bind(fail_reason.unwrap_or(""))
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                    if advanced == 0 { Recorded::Stale } else { Recorded::New }
+            let mut recorded = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let (at, rank) = (row.at, row.rank);
+                let status = row.status.as_deref();
+                let fail_reason = row.fail_reason.as_deref();
+                let carries_status = status.is_some().then_some(at);
+                let inserted = sqlx::query(sql::INSERT_EVENT)
+                    .bind(&row.identity[..])
+                    .bind(&row.user_id)
+                    .bind(row.kind.as_str())
+                    .bind(status)
+                    .bind(rank)
+                    .bind(at)
+                    .bind(fail_reason)
+                    .bind(row.code.as_deref())
+                    .bind(row.retryable)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if inserted == 0 {
+                    // Nothing written for this one: the rest of the transaction goes on.
+                    recorded.push(Recorded::Duplicate);
+                    continue;
                 }
-            };
-            tx.commit().await?;
-            Ok(outcome)
+                sqlx::query(sql::UPSERT_USER)
+                    .bind(&row.user_id)
+                    .bind(row.opens_attempt)
+                    .bind(carries_status)
+                    .execute(&mut *tx)
+                    .await?;
+                recorded.push(match status {
+                    None => Recorded::New,
+                    Some(status) => {
+                        let advanced = sqlx::query(sql::ADVANCE_STATE)
+                            .bind(&row.user_id)
+                            .bind(status)
+                            .bind(rank)
+                            .bind(at)
+                            .bind(fail_reason)
+                            .bind(&row.identity[..])
+                            .bind(fail_reason.unwrap_or(""))
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        if advanced == 0 { Recorded::Stale } else { Recorded::New }
+                    }
+                });
+            }
+            if recorded.iter().all(|r| *r == Recorded::Duplicate) {
+                tx.rollback().await?;
+            } else {
+                tx.commit().await?;
+            }
+            Ok(recorded)
         })
     }
 
@@ -594,6 +630,59 @@ impl Ledger {
     }
 }
 
+/// An application as an event row.
+fn application_row<'a>(
+    user_id: &'a UserId,
+    at: Timestamp,
+    outcome: &'a ApplicationOutcome,
+) -> Row_<'a> {
+    let identity = identity::of_application(user_id, at, outcome);
+    match outcome {
+        ApplicationOutcome::Accepted(status) => Row_ {
+            identity,
+            user_id,
+            kind: EventKind::Application,
+            status: Some(status),
+            at,
+            fail_reason: None,
+            code: None,
+            retryable: false,
+            opens_attempt: 1,
+        },
+        ApplicationOutcome::Refused {
+            code,
+            reason,
+            retryable,
+        } => Row_ {
+            identity,
+            user_id,
+            kind: EventKind::Application,
+            status: None,
+            at,
+            fail_reason: reason.as_deref(),
+            code: Some(code),
+            retryable: *retryable,
+            opens_attempt: 0,
+        },
+    }
+}
+
+/// The row owned, ready to move to the task that writes it.
+fn owned(row: Row_<'_>) -> Result<Write, Error> {
+    Ok(Write {
+        identity: row.identity,
+        user_id: row.user_id.as_str().to_owned(),
+        kind: row.kind,
+        status: row.status.map(|status| status.as_str().to_owned()),
+        rank: rank(row.status),
+        at: millis("timestamp", row.at)?,
+        fail_reason: row.fail_reason.map(str::to_owned),
+        code: row.code.map(str::to_owned),
+        retryable: row.retryable,
+        opens_attempt: row.opens_attempt,
+    })
+}
+
 /// One event ready to store, owned: it moves to the task that writes it.
 struct Write {
     identity: [u8; 32],
@@ -607,6 +696,49 @@ struct Write {
     retryable: bool,
     opens_attempt: i64,
 }
+
+/// SQLite's writer: takes the jobs waiting (up to 256), writes them all in one transaction,
+/// and answers each once it committed. SQLite has one writer at a time anyway; a commit per
+/// group instead of per record turns many syncs to disk into one, under load. On an error
+/// nothing of the group is stored, and every job of it gets the error.
+async fn write_together(ledger: Ledger, mut jobs: mpsc::Receiver<Job>) {
+    let mut waiting = Vec::with_capacity(256);
+    while jobs.recv_many(&mut waiting, 256).await > 0 {
+        let mut sizes = Vec::with_capacity(waiting.len());
+        let mut rows = Vec::new();
+        let mut replies = Vec::with_capacity(waiting.len());
+        for (job, reply) in waiting.drain(..) {
+            sizes.push(job.len());
+            rows.extend(job);
+            replies.push(reply);
+        }
+        match ledger.write(rows).await {
+            Ok(recorded) => {
+                let mut recorded = recorded.into_iter();
+                for (size, reply) in sizes.into_iter().zip(replies) {
+                    let _ = reply.send(Ok(recorded.by_ref().take(size).collect()));
+                }
+            }
+            Err(err) => {
+                for reply in replies {
+                    let _ = reply.send(Err(err.shared()));
+                }
+            }
+        }
+    }
+}
+
+/// The writer task has stopped (the runtime is shutting down).
+#[derive(Debug)]
+struct WriterGone;
+
+impl fmt::Display for WriterGone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the ledger's writer task has stopped")
+    }
+}
+
+impl std::error::Error for WriterGone {}
 
 /// Runs a transaction on its own task, so that it ends whole (commit or rollback) even when
 /// the caller stops waiting: a timeout dropping a half-awaited sqlx transaction can leave its
