@@ -1,7 +1,6 @@
 //! [`Ledger`]: connect by URL, record in one transaction each, read state and history.
 
 use std::fmt;
-use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
 use std::time::Duration;
@@ -9,15 +8,18 @@ use std::time::Duration;
 use futures_core::Stream;
 use futures_core::future::BoxFuture;
 use futures_util::StreamExt;
-use kyc_proto::{AuthenticationStatus, Callback, StatusData, Timestamp, UserId};
+use kyc_proto::{Callback, StatusData, Timestamp, UserId};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::record::{ApplicationOutcome, Counts, Event, EventKind, Recorded, UserState, rank};
+use crate::record::{ApplicationOutcome, Counts, Event, EventKind, Recorded, UserState};
 #[cfg(feature = "sqlite")]
 use crate::rows::check_regular_file;
 use crate::rows::{
     EventRow, StateRow, counts_from_rows, duration_ms, events_from_rows, millis, state_from_row,
     user_id_from,
+};
+use crate::write::{
+    Job, Row_, Write, WriterGone, application_row, detached, owned, write_together,
 };
 use crate::{Error, identity, migrations, sql};
 
@@ -49,9 +51,6 @@ pub struct Ledger {
     writer: Option<mpsc::Sender<Job>>,
 }
 
-/// Rows to record, and where to send what became of them once committed (or why not).
-type Job = (Vec<Write>, oneshot::Sender<Result<Vec<Recorded>, Error>>);
-
 #[derive(Clone)]
 enum Backend {
     #[cfg(feature = "sqlite")]
@@ -77,20 +76,6 @@ macro_rules! with_pool {
             }
         }
     };
-}
-
-/// One event as the caller gave it.
-struct Row_<'a> {
-    identity: [u8; 32],
-    user_id: &'a UserId,
-    kind: EventKind,
-    status: Option<&'a AuthenticationStatus>,
-    at: Timestamp,
-    fail_reason: Option<&'a str>,
-    code: Option<&'a str>,
-    retryable: bool,
-    /// 1 for an accepted application: it opens an attempt.
-    opens_attempt: i64,
 }
 
 impl Ledger {
@@ -379,7 +364,7 @@ impl Ledger {
         answer.await.map_err(|_| Error::interrupted(WriterGone))?
     }
 
-    async fn write(&self, rows: Vec<Write>) -> Result<Vec<Recorded>, Error> {
+    pub(crate) async fn write(&self, rows: Vec<Write>) -> Result<Vec<Recorded>, Error> {
         with_pool!(self, pool, dialect => {
             let mut tx = pool.begin_with(dialect.begin).await?;
             let mut recorded = Vec::with_capacity(rows.len());
@@ -627,132 +612,6 @@ impl Ledger {
             #[cfg(feature = "postgres")]
             Backend::Postgres(_) => "postgres",
         }
-    }
-}
-
-/// An application as an event row.
-fn application_row<'a>(
-    user_id: &'a UserId,
-    at: Timestamp,
-    outcome: &'a ApplicationOutcome,
-) -> Row_<'a> {
-    let identity = identity::of_application(user_id, at, outcome);
-    match outcome {
-        ApplicationOutcome::Accepted(status) => Row_ {
-            identity,
-            user_id,
-            kind: EventKind::Application,
-            status: Some(status),
-            at,
-            fail_reason: None,
-            code: None,
-            retryable: false,
-            opens_attempt: 1,
-        },
-        ApplicationOutcome::Refused {
-            code,
-            reason,
-            retryable,
-        } => Row_ {
-            identity,
-            user_id,
-            kind: EventKind::Application,
-            status: None,
-            at,
-            fail_reason: reason.as_deref(),
-            code: Some(code),
-            retryable: *retryable,
-            opens_attempt: 0,
-        },
-    }
-}
-
-/// The row owned, ready to move to the task that writes it.
-fn owned(row: Row_<'_>) -> Result<Write, Error> {
-    Ok(Write {
-        identity: row.identity,
-        user_id: row.user_id.as_str().to_owned(),
-        kind: row.kind,
-        status: row.status.map(|status| status.as_str().to_owned()),
-        rank: rank(row.status),
-        at: millis("timestamp", row.at)?,
-        fail_reason: row.fail_reason.map(str::to_owned),
-        code: row.code.map(str::to_owned),
-        retryable: row.retryable,
-        opens_attempt: row.opens_attempt,
-    })
-}
-
-/// One event ready to store, owned: it moves to the task that writes it.
-struct Write {
-    identity: [u8; 32],
-    user_id: String,
-    kind: EventKind,
-    status: Option<String>,
-    rank: i64,
-    at: i64,
-    fail_reason: Option<String>,
-    code: Option<String>,
-    retryable: bool,
-    opens_attempt: i64,
-}
-
-/// SQLite's writer: takes the jobs waiting (up to 256), writes them all in one transaction,
-/// and answers each once it committed. SQLite has one writer at a time anyway; a commit per
-/// group instead of per record turns many syncs to disk into one, under load. On an error
-/// nothing of the group is stored, and every job of it gets the error.
-async fn write_together(ledger: Ledger, mut jobs: mpsc::Receiver<Job>) {
-    let mut waiting = Vec::with_capacity(256);
-    while jobs.recv_many(&mut waiting, 256).await > 0 {
-        let mut sizes = Vec::with_capacity(waiting.len());
-        let mut rows = Vec::new();
-        let mut replies = Vec::with_capacity(waiting.len());
-        for (job, reply) in waiting.drain(..) {
-            sizes.push(job.len());
-            rows.extend(job);
-            replies.push(reply);
-        }
-        match ledger.write(rows).await {
-            Ok(recorded) => {
-                let mut recorded = recorded.into_iter();
-                for (size, reply) in sizes.into_iter().zip(replies) {
-                    let _ = reply.send(Ok(recorded.by_ref().take(size).collect()));
-                }
-            }
-            Err(err) => {
-                for reply in replies {
-                    let _ = reply.send(Err(err.shared()));
-                }
-            }
-        }
-    }
-}
-
-/// The writer task has stopped (the runtime is shutting down).
-#[derive(Debug)]
-struct WriterGone;
-
-impl fmt::Display for WriterGone {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the ledger's writer task has stopped")
-    }
-}
-
-impl std::error::Error for WriterGone {}
-
-/// Runs a transaction on its own task, so that it ends whole (commit or rollback) even when
-/// the caller stops waiting: a timeout dropping a half-awaited sqlx transaction can leave its
-/// connection inside a transaction that was never acknowledged, and the pool would hand that
-/// connection to the next writer.
-async fn detached<T, F>(work: F) -> Result<T, Error>
-where
-    T: Send + 'static,
-    F: Future<Output = Result<T, Error>> + Send + 'static,
-{
-    match tokio::spawn(work).await {
-        Ok(result) => result,
-        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-        Err(err) => Err(Error::interrupted(err)),
     }
 }
 

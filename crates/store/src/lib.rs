@@ -35,7 +35,10 @@
 //!    [`Error`] and the transaction is rolled back: nothing half-written remains. The
 //!    transaction runs on its own task, so a caller that stops waiting (a timeout) does not
 //!    cut it: it still commits or rolls back whole, and a retry of a write that did commit
-//!    is a duplicate, never a second event. Calls need a Tokio runtime.
+//!    is a duplicate, never a second event. On SQLite, which has one writer at a time, the
+//!    records waiting at the same moment are committed together by one writer task (one sync
+//!    to disk for the group); each call still returns only after the commit that holds its
+//!    record, and a failed group fails every call in it. Calls need a Tokio runtime.
 //! 5. **Reconciliation** polls users whose status is not final and whose latest
 //!    status-carrying event is older than a cut-off ([`DEFAULT_CUTOFF`], 25 h: past the
 //!    provider's retry window). [`Ledger::claim_due`] takes them under a lease (PostgreSQL:
@@ -116,6 +119,7 @@ pub mod reconcile;
 mod record;
 mod rows;
 mod sql;
+mod write;
 
 pub use error::{Error, ErrorKind};
 pub use ledger::{DEFAULT_CUTOFF, Ledger};
