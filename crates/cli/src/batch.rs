@@ -77,6 +77,18 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (line, why) in &parsed.malformed {
         eprintln!("line {line}: {why}");
     }
+    // One scan for the users the ledger knows; only their histories are read.
+    let mut known = std::collections::HashSet::new();
+    let mut states = std::pin::pin!(ledger.export());
+    while let Some(state) = futures_util::StreamExt::next(&mut states).await {
+        known.insert(
+            state
+                .context("reading the ledger")?
+                .user_id()
+                .as_str()
+                .to_owned(),
+        );
+    }
     let mut todo = Vec::with_capacity(parsed.rows.len());
     let mut skipped = 0usize;
     let mut first_line: HashMap<String, usize> = HashMap::new();
@@ -87,7 +99,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
             continue;
         }
         first_line.insert(row.user_id.clone(), line);
-        if done(&ledger, &row.user_id).await? {
+        if known.contains(row.user_id.as_str()) && done(&ledger, &row.user_id).await? {
             skipped += 1;
         } else {
             todo.push((line, row));
