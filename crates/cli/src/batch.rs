@@ -1,32 +1,46 @@
-//! `kyc batch`: apply for many users, one result line each, resumable.
+//! `kyc batch`: apply for many users, each outcome recorded in the ledger; rerun to resume.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use kyc_client::Client;
 use kyc_client::types::{Application, Furigana, UserId};
-use serde::{Deserialize, Serialize};
-use tokio::io::AsyncWriteExt;
+use kyc_client::{Client, Clock, SystemClock};
+use kyc_store::{ApplicationOutcome, EventKind, Ledger};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::api::ClientArgs;
-use crate::jsonl;
+use crate::rows::{self, Row};
+use crate::store::StoreArgs;
 
-/// Apply for many users from a CSV or JSON-lines file, with a progress bar.
+/// Exit status when some rows of the input are malformed.
+const MALFORMED: u8 = 3;
+
+/// Most outcomes recorded in one transaction.
+const GROUP: usize = 512;
+
+/// Apply for many users from a CSV or JSON-lines file, each outcome recorded in the ledger.
 ///
 /// Each input row names userId, callBackUrl and usernameFurigana (a CSV header row with those
-/// names, or one JSON object per line). Each user gets exactly one line in --out: the accepted
-/// status, or the error. Rerun with the same --out to resume: users already in it are skipped,
-/// and a line cut short by a kill is dropped and redone. Exits 0 when every user was accepted,
-/// 2 when some were refused (see their lines), 1 when the batch could not run.
+/// names and one row per line, or one JSON object per line). Each application's outcome, the
+/// accepted status or the refusal, is recorded in --store. Rerun to resume: users whose last
+/// application was accepted, or refused for good, are skipped; those refused with a retryable
+/// failure (a timeout, a provider fault) are sent again.
+///
+/// A malformed row (a missing or extra column, bytes that are not UTF-8, an unterminated quote,
+/// a userId already on an earlier line, a line that is not a JSON object) is reported on
+/// stderr with its line number, never its content, and not sent; the other rows proceed.
+///
+/// Exit status: 0 when every user ends accepted; 2 when some were refused (see `kyc ledger
+/// show`); 3 when some rows are malformed (whatever the others did); 1 when the batch could
+/// not run.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  kyc batch --input users.csv --out results.jsonl
-  kyc batch --input users.jsonl --out results.jsonl --concurrency 32 --base-url http://127.0.0.1:8080/japan
+  kyc batch --input users.csv --store sqlite://kyc.db
+  kyc batch --input users.jsonl --store postgres://kyc@db/kyc --concurrency 32 --base-url http://127.0.0.1:8080/japan
 
 users.csv:
   userId,callBackUrl,usernameFurigana
@@ -36,9 +50,8 @@ pub(crate) struct Args {
     #[arg(long)]
     input: PathBuf,
 
-    /// The JSON-lines file of results (appended to; resumes when it exists).
-    #[arg(long)]
-    out: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
 
     /// How many applications are in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -48,96 +61,138 @@ pub(crate) struct Args {
     client: ClientArgs,
 }
 
-/// One input row, as written.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Row {
-    user_id: String,
-    call_back_url: String,
-    username_furigana: String,
-}
-
-/// One output line.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Outcome {
-    user_id: String,
-    ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    authentication_status: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retryable: Option<bool>,
-}
-
 pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let rows =
-        read_rows(&args.input).with_context(|| format!("--input {}", args.input.display()))?;
-    let (done, out) = open_output(&args.out)
-        .await
-        .with_context(|| format!("--out {}", args.out.display()))?;
+    let input =
+        std::fs::read(&args.input).with_context(|| format!("--input {}", args.input.display()))?;
+    let parsed = match args.input.extension().and_then(|ext| ext.to_str()) {
+        Some("csv") => rows::csv(&input),
+        Some("jsonl") => rows::jsonl(&input),
+        _ => bail!("--input: the file must end in .csv or .jsonl"),
+    }
+    .with_context(|| format!("--input {}", args.input.display()))?;
     let client = args.client.client()?;
+    let ledger = args.store.connect().await?;
 
-    let mut seen = HashSet::new();
-    let todo: Vec<Row> = rows
-        .into_iter()
-        .filter(|row| seen.insert(row.user_id.clone()) && !done.contains(&row.user_id))
-        .collect();
-    let skipped = seen.len() - todo.len();
+    let mut malformed = parsed.malformed.len();
+    for (line, why) in &parsed.malformed {
+        eprintln!("line {line}: {why}");
+    }
+    // One scan for the users the ledger knows; only their histories are read.
+    let mut known = std::collections::HashSet::new();
+    let mut states = std::pin::pin!(ledger.export());
+    while let Some(state) = futures_util::StreamExt::next(&mut states).await {
+        known.insert(
+            state
+                .context("reading the ledger")?
+                .user_id()
+                .as_str()
+                .to_owned(),
+        );
+    }
+    let mut todo = Vec::with_capacity(parsed.rows.len());
+    let mut skipped = 0usize;
+    let mut first_line: HashMap<String, usize> = HashMap::new();
+    for (line, row) in parsed.rows {
+        if let Some(first) = first_line.get(&row.user_id) {
+            eprintln!("line {line}: duplicate userId (first on line {first})");
+            malformed += 1;
+            continue;
+        }
+        first_line.insert(row.user_id.clone(), line);
+        if known.contains(row.user_id.as_str()) && done(&ledger, &row.user_id).await? {
+            skipped += 1;
+        } else {
+            todo.push((line, row));
+        }
+    }
 
     let progress = ProgressBar::new(todo.len() as u64);
     progress.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} users  {per_sec}  eta {eta}")
             .expect("the template is valid"),
     );
-
-    // One writer: lines never interleave, and each is written whole.
-    let (lines, mut receiver) = mpsc::channel::<Outcome>(256);
-    let writer = tokio::spawn(async move {
-        let mut out = out;
-        let (mut accepted, mut refused) = (0usize, 0usize);
-        while let Some(outcome) = receiver.recv().await {
-            if outcome.ok {
-                accepted += 1;
-            } else {
-                refused += 1;
+    // One writer records the outcomes that are ready together, in one transaction: one
+    // commit (one sync to disk) for many users. An outcome counts once it is committed.
+    let (outcomes, mut ready) = mpsc::channel::<(UserId, ApplicationOutcome)>(4096);
+    let writer = {
+        let (ledger, progress) = (ledger.clone(), progress.clone());
+        tokio::spawn(async move {
+            let (mut accepted, mut refused) = (0usize, 0usize);
+            let mut group = Vec::with_capacity(GROUP);
+            while ready.recv_many(&mut group, GROUP).await > 0 {
+                let at = SystemClock.now();
+                let rows: Vec<_> = group
+                    .iter()
+                    .map(|(user, outcome)| (user, at, outcome))
+                    .collect();
+                ledger.record_applications(&rows).await?;
+                for (_, outcome) in &group {
+                    if matches!(outcome, ApplicationOutcome::Accepted(_)) {
+                        accepted += 1;
+                    } else {
+                        refused += 1;
+                    }
+                }
+                progress.inc(group.len() as u64);
+                group.clear();
             }
-            let mut line = serde_json::to_vec(&outcome)?;
-            line.push(b'\n');
-            out.write_all(&line).await?;
-            out.flush().await?;
-        }
-        out.sync_data().await?;
-        Ok::<_, std::io::Error>((accepted, refused))
-    });
-
+            Ok::<_, kyc_store::Error>((accepted, refused))
+        })
+    };
     let policy = CallbackPolicy::from(&args.client);
     let permits = Arc::new(Semaphore::new(args.concurrency as usize));
     let mut tasks = tokio::task::JoinSet::new();
-    for row in todo {
+    for (line, row) in todo {
         let permit = Arc::clone(&permits)
             .acquire_owned()
             .await
             .expect("never closed");
-        let (client, lines, progress) = (client.clone(), lines.clone(), progress.clone());
+        let (client, outcomes) = (client.clone(), outcomes.clone());
         tasks.spawn(async move {
-            let outcome = apply_one(&client, policy, row).await;
-            let _ = lines.send(outcome).await;
-            progress.inc(1);
+            let outcome = apply_one(&client, policy, line, row).await;
             drop(permit);
+            match outcome {
+                // A closed channel means the writer failed: its error is reported below.
+                Some(outcome) => outcomes.send(outcome).await.is_ok(),
+                None => false,
+            }
         });
     }
-    drop(lines);
-    while tasks.join_next().await.is_some() {}
+    drop(outcomes);
+    let mut invalid = 0usize;
+    while let Some(sent) = tasks.join_next().await {
+        if !sent.context("an application task failed")? {
+            invalid += 1;
+        }
+    }
+    let written = writer.await.context("the ledger writer stopped")?;
     progress.finish_and_clear();
-    let (accepted, refused) = writer.await.context("the writer stopped")??;
-    eprintln!("{accepted} accepted, {refused} refused, {skipped} already done");
-    Ok(if refused == 0 {
-        ExitCode::SUCCESS
-    } else {
+    let (accepted, refused) = written.context("recording outcomes (rerun to resume)")?;
+    let refused = refused + invalid;
+    eprintln!(
+        "{accepted} accepted, {refused} refused, {skipped} already done, {malformed} malformed"
+    );
+    Ok(if malformed > 0 {
+        ExitCode::from(MALFORMED)
+    } else if refused > 0 {
         ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     })
+}
+
+/// Whether `user_id`'s last application is settled: accepted, or refused by a rule that
+/// sending again does not change.
+async fn done(ledger: &Ledger, user_id: &str) -> anyhow::Result<bool> {
+    let Ok(user) = UserId::new(user_id) else {
+        return Ok(false);
+    };
+    let history = ledger.history(&user).await.context("reading the ledger")?;
+    Ok(history
+        .iter()
+        .rev()
+        .find(|event| event.kind() == EventKind::Application)
+        .is_some_and(|last| last.status().is_some() || !last.is_retryable()))
 }
 
 /// Whether plain-http callback URLs are acceptable (only against a plain-http sandbox).
@@ -154,13 +209,20 @@ impl From<&ClientArgs> for CallbackPolicy {
     }
 }
 
-async fn apply_one(client: &Client, policy: CallbackPolicy, row: Row) -> Outcome {
-    let refused = |error: String, retryable: bool| Outcome {
-        user_id: row.user_id.clone(),
-        ok: false,
-        authentication_status: None,
-        error: Some(error),
-        retryable: Some(retryable),
+/// Sends one row's application; its outcome, or `None` when the row has no valid userId to
+/// record it against (then it is reported on stderr, like a malformed row).
+async fn apply_one(
+    client: &Client,
+    policy: CallbackPolicy,
+    line: usize,
+    row: Row,
+) -> Option<(UserId, ApplicationOutcome)> {
+    let user = match UserId::new(row.user_id.as_str()) {
+        Ok(user) => user,
+        Err(err) => {
+            eprintln!("line {line}: userId: {err}");
+            return None;
+        }
     };
     let application = (|| {
         let callback_url = if policy.allow_http {
@@ -169,24 +231,38 @@ async fn apply_one(client: &Client, policy: CallbackPolicy, row: Row) -> Outcome
             kyc_client::types::CallbackUrl::new(&row.call_back_url)
         }?;
         Ok::<_, kyc_client::types::ValidationError>(Application::new(
-            UserId::new(row.user_id.as_str())?,
+            user.clone(),
             callback_url,
             Furigana::normalize(&row.username_furigana)?,
         ))
     })();
-    let application = match application {
-        Ok(application) => application,
-        Err(err) => return refused(err.to_string(), false),
-    };
-    match client.apply(&application).await {
-        Ok(data) => Outcome {
-            user_id: row.user_id.clone(),
-            ok: true,
-            authentication_status: Some(data.authentication_status().as_str().to_owned()),
-            error: None,
-            retryable: None,
+    let outcome = match application {
+        Ok(application) => match client.apply(&application).await {
+            Ok(data) => ApplicationOutcome::Accepted(data.authentication_status().clone()),
+            Err(err) => ApplicationOutcome::Refused {
+                code: error_code(&err),
+                reason: Some(one_line(&err)),
+                retryable: err.is_retryable(),
+            },
         },
-        Err(err) => refused(one_line(&err), err.is_retryable()),
+        Err(err) => ApplicationOutcome::Refused {
+            code: "invalid".to_owned(),
+            reason: Some(err.to_string()),
+            retryable: false,
+        },
+    };
+    Some((user, outcome))
+}
+
+/// The provider's code for an API refusal, else how far the call got.
+fn error_code(err: &kyc_client::Error) -> String {
+    match err {
+        kyc_client::Error::Api(api) => api
+            .code()
+            .map_or_else(|| "http".to_owned(), |code| code.as_str().to_owned()),
+        kyc_client::Error::Transport(_) => "transport".to_owned(),
+        kyc_client::Error::Decode(_) => "decode".to_owned(),
+        _ => "request".to_owned(),
     }
 }
 
@@ -200,43 +276,4 @@ pub(crate) fn one_line(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// Reads every row of a .csv (with header) or .jsonl file.
-fn read_rows(path: &Path) -> anyhow::Result<Vec<Row>> {
-    match path.extension().and_then(|ext| ext.to_str()) {
-        Some("csv") => {
-            let mut reader = csv::Reader::from_path(path)?;
-            reader
-                .deserialize()
-                .enumerate()
-                .map(|(index, row)| row.with_context(|| format!("row {}", index + 2)))
-                .collect()
-        }
-        Some("jsonl") => {
-            let text = std::fs::read_to_string(path)?;
-            text.lines()
-                .enumerate()
-                .filter(|(_, line)| !line.trim().is_empty())
-                .map(|(index, line)| {
-                    serde_json::from_str(line).with_context(|| format!("line {}", index + 1))
-                })
-                .collect()
-        }
-        _ => bail!("the input must end in .csv or .jsonl"),
-    }
-}
-
-/// Opens the output for appending and returns the users it already has a line for, after
-/// dropping a last line cut short by a kill.
-async fn open_output(path: &Path) -> anyhow::Result<(HashSet<String>, tokio::fs::File)> {
-    let (lines, file) = jsonl::open_append(path).await?;
-    let mut done = HashSet::new();
-    for (index, line) in lines.iter().enumerate() {
-        let Some(user_id) = line["userId"].as_str() else {
-            bail!("result {} has no userId", index + 1);
-        };
-        done.insert(user_id.to_owned());
-    }
-    Ok((done, file))
 }

@@ -10,9 +10,11 @@ use kyc_client::types::{
     Application, AuthenticationStatus, Callback, CallbackUrl, Furigana, UserId,
 };
 use kyc_client::{
-    CallbackService, Client, Environment, PollPolicy, RetryPolicy, SystemClock, serve_callbacks,
+    CallbackService, Client, Clock, Environment, PollPolicy, RetryPolicy, SystemClock,
+    serve_callbacks,
 };
 use kyc_sandbox::Sandbox;
+use kyc_store::{ApplicationOutcome, Ledger};
 use tokio::net::TcpListener;
 
 use crate::api::describe;
@@ -23,8 +25,9 @@ use crate::sandbox::{DEFAULT_MERCHANT, DEFAULT_SECRET};
 /// Starts the fake provider and a callback receiver on loopback, applies for four users whose
 /// userId prefixes choose their fate (approved, rejected, a provider fault the client retries
 /// through, and one that stays under review), shows their statuses moving and the verified
-/// callbacks arriving (the first delivery of one is refused, so the provider retries), and
-/// prints a summary. Needs no configuration and no network; takes a few seconds.
+/// callbacks arriving (the first delivery of one is refused, so the provider retries), records
+/// every application, status answer and callback in a temporary SQLite ledger, and ends with
+/// the ledger's summary. Needs no configuration and no network; takes a few seconds.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:
   cargo run --release -p kyc-cli -- demo")]
@@ -61,6 +64,11 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .await
         .context("starting the sandbox")?;
     println!("sandbox     {}", sandbox.base_url());
+    let dir = tempfile::tempdir().context("a temporary directory for the ledger")?;
+    let ledger = Ledger::connect(&format!("sqlite://{}/kyc.db", dir.path().display()))
+        .await
+        .context("the demo ledger")?;
+    println!("ledger      {}/kyc.db (temporary)", dir.path().display());
 
     // 2. The merchant's callback receiver. Its first delivery fails on purpose, to show that
     //    the provider retries until it hears `OK`.
@@ -78,18 +86,26 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()?;
     let service = {
         let (received, refused_once) = (Arc::clone(&received), Arc::clone(&refused_once));
+        let ledger = ledger.clone();
         CallbackService::new(&client, move |callback: Callback| {
             let (received, refused_once) = (Arc::clone(&received), Arc::clone(&refused_once));
+            let ledger = ledger.clone();
             async move {
-                let mut refused = refused_once.lock().expect("never poisoned");
-                if !*refused {
-                    *refused = true;
+                let refuse = {
+                    let mut refused = refused_once.lock().expect("never poisoned");
+                    !std::mem::replace(&mut *refused, true)
+                };
+                if refuse {
                     println!(
                         "callback    {:<28} refused once on purpose (no OK)",
                         callback.user_id().as_str()
                     );
-                    return Err("demo: the first delivery fails");
+                    return Err("demo: the first delivery fails".to_owned());
                 }
+                ledger
+                    .record_callback(&callback)
+                    .await
+                    .map_err(|err| err.to_string())?;
                 println!(
                     "callback    {:<28} verified: {}",
                     callback.user_id().as_str(),
@@ -127,6 +143,11 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
             .apply(&application)
             .await
             .with_context(|| format!("apply {user_id}"))?;
+        let outcome = ApplicationOutcome::Accepted(accepted.authentication_status().clone());
+        ledger
+            .record_application(application.user_id(), SystemClock.now(), &outcome)
+            .await
+            .context("recording the application")?;
         println!(
             "apply       {user_id:<28} accepted, status {} ({}); scenario: {fate}",
             accepted.authentication_status().as_str(),
@@ -144,7 +165,11 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
         loop {
             let mut open = 0;
             for (user_id, _, _) in USERS {
-                let status = client.status(&UserId::new(user_id)?).await?;
+                let user = UserId::new(user_id)?;
+                let status = client.status(&user).await?;
+                ledger
+                    .record_status(&user, &status, SystemClock.now())
+                    .await?;
                 let status = status.authentication_status().clone();
                 if last.get(user_id) != Some(&status) {
                     println!(
@@ -210,6 +235,9 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let _ = stop.send(());
     receiver.await.context("callback receiver")??;
     sandbox.shutdown().await;
+    println!("\nledger summary (users by current status)");
+    print!("{}", crate::store::summary_text(&ledger.counts().await?));
+    ledger.close().await;
     println!("\ndemo finished: every final review was delivered and verified");
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,8 @@
 //! `kyc`: the KYC Authentication 2.0 SDK from the command line.
 //!
 //! Every subcommand is a thin layer over the library crates: `kyc-sign` for `sign`,
-//! `kyc-client` for `apply`, `status`, `callback listen` and `batch`, `kyc-sandbox` for
+//! `kyc-client` for `apply`, `status`, `callback listen` and `batch`, `kyc-store` for the
+//! ledger those two record into and for `reconcile` and `ledger`, `kyc-sandbox` for
 //! `sandbox`, and all of them together for `demo`.
 
 // A command-line tool talks to its user on stdout and stderr.
@@ -11,10 +12,12 @@ mod api;
 mod batch;
 mod callbacks;
 mod demo;
-mod jsonl;
+mod reconcile;
+mod rows;
 mod sandbox;
 mod secret;
 mod sign;
+mod store;
 
 use std::process::ExitCode;
 
@@ -46,6 +49,9 @@ enum Command {
     #[command(subcommand)]
     Callback(callbacks::Command),
     Batch(batch::Args),
+    Reconcile(reconcile::Args),
+    #[command(subcommand)]
+    Ledger(store::Command),
     Demo(demo::Args),
 }
 
@@ -75,6 +81,8 @@ fn main() -> ExitCode {
             Command::Sandbox(args) => sandbox::run(args).await,
             Command::Callback(command) => callbacks::run(command).await,
             Command::Batch(args) => batch::run(args).await,
+            Command::Reconcile(args) => reconcile::run(args).await,
+            Command::Ledger(command) => store::run(command).await,
             Command::Demo(args) => demo::run(args).await,
         }
     });

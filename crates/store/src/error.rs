@@ -155,6 +155,49 @@ impl Error {
         Self::new(ErrorKind::Migration, Detail::None).with_source(source)
     }
 
+    /// Whether this is another process opening the same new SQLite file at the same moment
+    /// (the file locked, or the tables just created by its migration): worth another try.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn is_contention(&self) -> bool {
+        if !matches!(self.kind, ErrorKind::Database | ErrorKind::Migration) {
+            return false;
+        }
+        let mut source = self
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static));
+        while let Some(err) = source {
+            let text = err.to_string();
+            if text.contains("database is locked") || text.contains("already exists") {
+                return true;
+            }
+            source = err.source();
+        }
+        false
+    }
+
+    /// The same failure again, for each of the records that shared its transaction (the
+    /// source is kept as text: the database's error is not `Clone`).
+    pub(crate) fn shared(&self) -> Self {
+        let source = self
+            .source
+            .as_ref()
+            .map(|source| std::io::Error::other(source.to_string()));
+        let copy = Self::new(
+            self.kind,
+            match &self.detail {
+                Detail::None => Detail::None,
+                Detail::Scheme(scheme) => Detail::Scheme(scheme.clone()),
+                Detail::FileType(what) => Detail::FileType(what),
+                Detail::Field(field, rule) => Detail::Field(field, rule),
+            },
+        );
+        match source {
+            Some(source) => copy.with_source(source),
+            None => copy,
+        }
+    }
+
     /// The task writing a transaction was cancelled (the runtime is shutting down).
     pub(crate) fn interrupted(source: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::new(ErrorKind::Database, Detail::None).with_source(source)

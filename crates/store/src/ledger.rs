@@ -1,7 +1,6 @@
 //! [`Ledger`]: connect by URL, record in one transaction each, read state and history.
 
 use std::fmt;
-use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
 use std::time::Duration;
@@ -9,14 +8,18 @@ use std::time::Duration;
 use futures_core::Stream;
 use futures_core::future::BoxFuture;
 use futures_util::StreamExt;
-use kyc_proto::{AuthenticationStatus, Callback, StatusData, Timestamp, UserId};
+use kyc_proto::{Callback, StatusData, Timestamp, UserId};
+use tokio::sync::{mpsc, oneshot};
 
-use crate::record::{ApplicationOutcome, Counts, Event, EventKind, Recorded, UserState, rank};
+use crate::record::{ApplicationOutcome, Counts, Event, EventKind, Recorded, UserState};
 #[cfg(feature = "sqlite")]
 use crate::rows::check_regular_file;
 use crate::rows::{
     EventRow, StateRow, counts_from_rows, duration_ms, events_from_rows, millis, state_from_row,
     user_id_from,
+};
+use crate::write::{
+    Job, Row_, Write, WriterGone, application_row, detached, owned, write_together,
 };
 use crate::{Error, identity, migrations, sql};
 
@@ -42,6 +45,10 @@ pub const DEFAULT_CUTOFF: Duration = Duration::from_secs(25 * 3600);
 #[derive(Clone)]
 pub struct Ledger {
     backend: Backend,
+    /// SQLite: the one writer task, which commits the records waiting together in one
+    /// transaction (see [`write_together`]). `None` on PostgreSQL, where each record is its
+    /// own transaction on its own connection.
+    writer: Option<mpsc::Sender<Job>>,
 }
 
 #[derive(Clone)]
@@ -69,20 +76,6 @@ macro_rules! with_pool {
             }
         }
     };
-}
-
-/// One event as the caller gave it.
-struct Row_<'a> {
-    identity: [u8; 32],
-    user_id: &'a UserId,
-    kind: EventKind,
-    status: Option<&'a AuthenticationStatus>,
-    at: Timestamp,
-    fail_reason: Option<&'a str>,
-    code: Option<&'a str>,
-    retryable: bool,
-    /// 1 for an accepted application: it opens an attempt.
-    opens_attempt: i64,
 }
 
 impl Ledger {
@@ -127,16 +120,46 @@ impl Ledger {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full);
         check_regular_file(options.get_filename())?;
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .connect_with(options)
-            .await?;
-        migrations::sqlite()
-            .await?
-            .run(&pool)
-            .await
-            .map_err(Error::migration)?;
-        Ok(Self {
+        // Processes opening a new file at once race for it: switching it to WAL needs the
+        // file to themselves ("database is locked", which SQLite's busy wait does not cover),
+        // and SQLite has no advisory lock for the migrator, so the second's script fails on
+        // the tables the first just committed (each script is one transaction: nothing
+        // half-done stays). A short wait and another try find the file ready and the version
+        // applied. PostgreSQL's migrator locks instead.
+        let migrator = migrations::sqlite().await?;
+        let mut tries = 0u32;
+        let pool = loop {
+            tries += 1;
+            let attempt = async {
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .connect_with(options.clone())
+                    .await?;
+                match migrator.run(&pool).await {
+                    Ok(()) => Ok(pool),
+                    Err(err) => {
+                        pool.close().await;
+                        Err(Error::migration(err))
+                    }
+                }
+            };
+            match attempt.await {
+                Ok(pool) => break pool,
+                Err(err) if tries < 10 && err.is_contention() => {
+                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(tries) * 20))
+                        .await;
+                }
+                Err(err) => return Err(err),
+            }
+        };
+        let ledger = Self {
             backend: Backend::Sqlite(pool),
+            writer: None,
+        };
+        let (writer, jobs) = mpsc::channel(1024);
+        tokio::spawn(write_together(ledger.clone(), jobs));
+        Ok(Self {
+            writer: Some(writer),
+            ..ledger
         })
     }
 
@@ -153,6 +176,7 @@ impl Ledger {
             .map_err(Error::migration)?;
         Ok(Self {
             backend: Backend::Postgres(pool),
+            writer: None,
         })
     }
 
@@ -177,36 +201,7 @@ impl Ledger {
         at: Timestamp,
         outcome: &ApplicationOutcome,
     ) -> Result<Recorded, Error> {
-        let identity = identity::of_application(user_id, at, outcome);
-        let row = match outcome {
-            ApplicationOutcome::Accepted(status) => Row_ {
-                identity,
-                user_id,
-                kind: EventKind::Application,
-                status: Some(status),
-                at,
-                fail_reason: None,
-                code: None,
-                retryable: false,
-                opens_attempt: 1,
-            },
-            ApplicationOutcome::Refused {
-                code,
-                reason,
-                retryable,
-            } => Row_ {
-                identity,
-                user_id,
-                kind: EventKind::Application,
-                status: None,
-                at,
-                fail_reason: reason.as_deref(),
-                code: Some(code),
-                retryable: *retryable,
-                opens_attempt: 0,
-            },
-        };
-        self.record(row).await
+        self.record(application_row(user_id, at, outcome)).await
     }
 
     /// Records a verified callback: [`Recorded::New`] the first time its content is seen
@@ -308,75 +303,124 @@ impl Ledger {
         }
     }
 
+    /// Records many applications in one transaction, for batches: one commit (one sync to
+    /// disk) for all of them, each by the rules of [`Ledger::record_application`]. When this
+    /// returns `Ok`, every one is stored; on an error, none is.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::record_application`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kyc_proto::{AuthenticationStatus, Timestamp, UserId};
+    /// use kyc_store::{ApplicationOutcome, Ledger, Recorded};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let ledger = Ledger::connect(&format!("sqlite://{}/kyc.db", dir.path().display())).await?;
+    /// let accepted = ApplicationOutcome::Accepted(AuthenticationStatus::Pending);
+    /// let (a, b) = (UserId::new("a")?, UserId::new("b")?);
+    /// let at = Timestamp::from_millis(1_000);
+    /// let recorded = ledger.record_applications(&[(&a, at, &accepted), (&b, at, &accepted)]).await?;
+    /// assert_eq!(recorded, [Recorded::New, Recorded::New]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn record_applications(
+        &self,
+        applications: &[(&UserId, Timestamp, &ApplicationOutcome)],
+    ) -> Result<Vec<Recorded>, Error> {
+        let writes = applications
+            .iter()
+            .map(|(user_id, at, outcome)| owned(application_row(user_id, *at, outcome)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        self.submit(writes).await
+    }
+
     /// One event, one transaction: the event once by its identity, then the user's row, then
     /// the current state when the event comes after the deciding one. The transaction runs on
     /// its own task (see [`detached`]).
     async fn record(&self, row: Row_<'_>) -> Result<Recorded, Error> {
-        let write = Write {
-            identity: row.identity,
-            user_id: row.user_id.as_str().to_owned(),
-            kind: row.kind,
-            status: row.status.map(|status| status.as_str().to_owned()),
-            rank: rank(row.status),
-            at: millis("timestamp", row.at)?,
-            fail_reason: row.fail_reason.map(str::to_owned),
-            code: row.code.map(str::to_owned),
-            retryable: row.retryable,
-            opens_attempt: row.opens_attempt,
-        };
-        let ledger = self.clone();
-        detached(async move { ledger.write(write).await }).await
+        let mut recorded = self.submit(vec![owned(row)?]).await?;
+        Ok(recorded.pop().expect("one row, one answer"))
     }
 
-    async fn write(&self, row: Write) -> Result<Recorded, Error> {
-        let (at, rank) = (row.at, row.rank);
-        let status = row.status.as_deref();
-        let fail_reason = row.fail_reason.as_deref();
-        let carries_status = status.is_some().then_some(at);
+    /// Writes `rows` in one transaction: through the writer task on SQLite, on a task of
+    /// their own on PostgreSQL. Either way a caller that stops waiting does not cut the
+    /// transaction.
+    async fn submit(&self, rows: Vec<Write>) -> Result<Vec<Recorded>, Error> {
+        let Some(writer) = &self.writer else {
+            let ledger = self.clone();
+            return detached(async move { ledger.write(rows).await }).await;
+        };
+        let (reply, answer) = oneshot::channel();
+        writer
+            .send((rows, reply))
+            .await
+            .map_err(|_| Error::interrupted(WriterGone))?;
+        answer.await.map_err(|_| Error::interrupted(WriterGone))?
+    }
+
+    pub(crate) async fn write(&self, rows: Vec<Write>) -> Result<Vec<Recorded>, Error> {
         with_pool!(self, pool, dialect => {
             let mut tx = pool.begin_with(dialect.begin).await?;
-            let inserted = sqlx::query(sql::INSERT_EVENT)
-                .bind(&row.identity[..])
-                .bind(&row.user_id)
-                .bind(row.kind.as_str())
-                .bind(status)
-                .bind(rank)
-                .bind(at)
-                .bind(fail_reason)
-                .bind(row.code.as_deref())
-                .bind(row.retryable)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if inserted == 0 {
-                tx.rollback().await?;
-                return Ok(Recorded::Duplicate);
-            }
-            sqlx::query(sql::UPSERT_USER)
-                .bind(&row.user_id)
-                .bind(row.opens_attempt)
-                .bind(carries_status)
-                .execute(&mut *tx)
-                .await?;
-            let outcome = match status {
-                None => Recorded::New,
-                Some(status) => {
-                    let advanced = sqlx::query(sql::ADVANCE_STATE)
-                        .bind(&row.user_id)
-                        .bind(status)
-                        .bind(rank)
-                        .bind(at)
-                        .bind(fail_reason)
-                        .bind(&row.identity[..])
-                        .bind(fail_reason.unwrap_or(""))
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                    if advanced == 0 { Recorded::Stale } else { Recorded::New }
+            let mut recorded = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let (at, rank) = (row.at, row.rank);
+                let status = row.status.as_deref();
+                let fail_reason = row.fail_reason.as_deref();
+                let carries_status = status.is_some().then_some(at);
+                let inserted = sqlx::query(sql::INSERT_EVENT)
+                    .bind(&row.identity[..])
+                    .bind(&row.user_id)
+                    .bind(row.kind.as_str())
+                    .bind(status)
+                    .bind(rank)
+                    .bind(at)
+                    .bind(fail_reason)
+                    .bind(row.code.as_deref())
+                    .bind(row.retryable)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if inserted == 0 {
+                    // Nothing written for this one: the rest of the transaction goes on.
+                    recorded.push(Recorded::Duplicate);
+                    continue;
                 }
-            };
-            tx.commit().await?;
-            Ok(outcome)
+                sqlx::query(sql::UPSERT_USER)
+                    .bind(&row.user_id)
+                    .bind(row.opens_attempt)
+                    .bind(carries_status)
+                    .execute(&mut *tx)
+                    .await?;
+                recorded.push(match status {
+                    None => Recorded::New,
+                    Some(status) => {
+                        let advanced = sqlx::query(sql::ADVANCE_STATE)
+                            .bind(&row.user_id)
+                            .bind(status)
+                            .bind(rank)
+                            .bind(at)
+                            .bind(fail_reason)
+                            .bind(&row.identity[..])
+                            .bind(fail_reason.unwrap_or(""))
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        if advanced == 0 { Recorded::Stale } else { Recorded::New }
+                    }
+                });
+            }
+            if recorded.iter().all(|r| *r == Recorded::Duplicate) {
+                tx.rollback().await?;
+            } else {
+                tx.commit().await?;
+            }
+            Ok(recorded)
         })
     }
 
@@ -568,36 +612,6 @@ impl Ledger {
             #[cfg(feature = "postgres")]
             Backend::Postgres(_) => "postgres",
         }
-    }
-}
-
-/// One event ready to store, owned: it moves to the task that writes it.
-struct Write {
-    identity: [u8; 32],
-    user_id: String,
-    kind: EventKind,
-    status: Option<String>,
-    rank: i64,
-    at: i64,
-    fail_reason: Option<String>,
-    code: Option<String>,
-    retryable: bool,
-    opens_attempt: i64,
-}
-
-/// Runs a transaction on its own task, so that it ends whole (commit or rollback) even when
-/// the caller stops waiting: a timeout dropping a half-awaited sqlx transaction can leave its
-/// connection inside a transaction that was never acknowledged, and the pool would hand that
-/// connection to the next writer.
-async fn detached<T, F>(work: F) -> Result<T, Error>
-where
-    T: Send + 'static,
-    F: Future<Output = Result<T, Error>> + Send + 'static,
-{
-    match tokio::spawn(work).await {
-        Ok(result) => result,
-        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-        Err(err) => Err(Error::interrupted(err)),
     }
 }
 

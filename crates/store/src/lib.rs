@@ -35,13 +35,17 @@
 //!    [`Error`] and the transaction is rolled back: nothing half-written remains. The
 //!    transaction runs on its own task, so a caller that stops waiting (a timeout) does not
 //!    cut it: it still commits or rolls back whole, and a retry of a write that did commit
-//!    is a duplicate, never a second event. Calls need a Tokio runtime.
+//!    is a duplicate, never a second event. On SQLite, which has one writer at a time, the
+//!    records waiting at the same moment are committed together by one writer task (one sync
+//!    to disk for the group); each call still returns only after the commit that holds its
+//!    record, and a failed group fails every call in it. Calls need a Tokio runtime.
 //! 5. **Reconciliation** polls users whose status is not final and whose latest
 //!    status-carrying event is older than a cut-off ([`DEFAULT_CUTOFF`], 25 h: past the
 //!    provider's retry window). [`Ledger::claim_due`] takes them under a lease (PostgreSQL:
 //!    `FOR UPDATE SKIP LOCKED`; SQLite: one write transaction), so concurrent reconcilers never
 //!    poll the same user within the lease; the recorded answer then moves the user's latest
 //!    event forward, so the user is not due again until the cut-off has passed once more.
+//!    With the `client` feature, `reconcile::Reconciler` does all of this at a bounded rate.
 //!
 //! The schema is one set of tables, migrated on connect from scripts embedded in the crate
 //! (`migrations/sqlite`, `migrations/postgres`), versioned in `_sqlx_migrations`.
@@ -95,6 +99,8 @@
 //!
 //! - `sqlite` (default): SQLite, compiled in (sqlx's bundled `libsqlite3`).
 //! - `postgres`: PostgreSQL; TLS through rustls with the webpki roots, never OpenSSL.
+//! - `client`: `reconcile::Reconciler`, which queries the provider through `kyc-client`
+//!   about the users due (rule 5) and records the answers.
 //!
 //! At least one is needed. A URL for a backend left out is [`ErrorKind::Url`].
 
@@ -108,9 +114,12 @@ mod error;
 mod identity;
 mod ledger;
 mod migrations;
+#[cfg(feature = "client")]
+pub mod reconcile;
 mod record;
 mod rows;
 mod sql;
+mod write;
 
 pub use error::{Error, ErrorKind};
 pub use ledger::{DEFAULT_CUTOFF, Ledger};

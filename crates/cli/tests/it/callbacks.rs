@@ -1,28 +1,27 @@
-//! `kyc callback listen`: verified, durable, deduplicated, and never `OK` for a bad callback.
+//! `kyc callback listen`: verified, recorded in the ledger before `OK`, deduplicated, and never
+//! `OK` for a bad callback or an unusable ledger.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 
 use kyc_client::types::AuthenticationStatus;
 use kyc_test_support::callbacks::signed;
 
-use crate::support::{SECRET, Server, against, eventually, kyc, run, sandbox, stderr};
+use crate::support::{
+    SECRET, Server, against, eventually, exported, kyc, run, sandbox, shown, stderr, store_url,
+};
 
-fn listener(out: &Path) -> Server {
-    Server::spawn(
-        kyc()
-            .args([
-                "callback",
-                "listen",
-                "--listen",
-                "127.0.0.1:0",
-                "--secret",
-                SECRET,
-                "--out",
-            ])
-            .arg(out),
-    )
+fn listener(store: &str) -> Server {
+    Server::spawn(kyc().args([
+        "callback",
+        "listen",
+        "--listen",
+        "127.0.0.1:0",
+        "--secret",
+        SECRET,
+        "--store",
+        store,
+    ]))
 }
 
 /// The `host:port` a listener printed (`listening on http://host:port/`).
@@ -55,39 +54,50 @@ fn post(address: &str, body: &[u8]) -> (u16, String) {
     (status, body)
 }
 
-fn callback(user: &str, secret: &str) -> Vec<u8> {
-    signed(user, AuthenticationStatus::Approved, None, secret)
+fn callback_with(
+    user: &str,
+    secret: &str,
+    status: AuthenticationStatus,
+    reason: Option<&str>,
+) -> Vec<u8> {
+    signed(user, status, reason, secret)
 }
 
-fn lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
+fn callback(user: &str, secret: &str) -> Vec<u8> {
+    callback_with(user, secret, AuthenticationStatus::Approved, None)
+}
+
+fn events(store: &str, user: &str) -> usize {
+    shown(store, user)["events"].as_array().unwrap().len()
 }
 
 #[test]
 fn verified_callbacks_are_stored_once_and_bad_ones_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results.jsonl");
-    let mut server = listener(&out);
+    let store = store_url(dir.path());
+    let mut server = listener(&store);
     let address = address(&server);
 
     assert_eq!(
         post(&address, &callback("u1", SECRET)),
         (200, "OK".to_owned())
     );
-    assert_eq!(lines(&out).len(), 1, "appended before OK");
-    assert_eq!(lines(&out)[0]["userId"], "u1");
-    assert_eq!(lines(&out)[0]["authenticationStatus"], "2");
+    // Stored before OK: another process reads it at once.
+    let u1 = shown(&store, "u1");
+    assert_eq!(u1["authenticationStatus"], "2");
+    assert_eq!(u1["events"][0]["kind"], "callback");
 
-    // The provider's retry of the same callback: acknowledged, not appended again.
+    // The provider's retry of the same callback: acknowledged, not recorded again.
     assert_eq!(
         post(&address, &callback("u1", SECRET)),
         (200, "OK".to_owned())
     );
-    assert_eq!(lines(&out).len(), 1);
+    assert_eq!(events(&store, "u1"), 1);
+
+    // A second body differing only in failReason is a second event.
+    let other = callback_with("u1", SECRET, AuthenticationStatus::Approved, Some("again"));
+    assert_eq!(post(&address, &other), (200, "OK".to_owned()));
+    assert_eq!(events(&store, "u1"), 2);
 
     let (status, body) = post(&address, &callback("u2", "forged"));
     assert_eq!(status, 401);
@@ -95,11 +105,11 @@ fn verified_callbacks_are_stored_once_and_bad_ones_refused() {
     let (status, body) = post(&address, b"{\"userId\":");
     assert_eq!(status, 400);
     assert_ne!(body, "OK");
-    assert_eq!(lines(&out).len(), 1);
+    assert_eq!(exported(&store).len(), 1);
 
-    // After a restart, the file still deduplicates.
+    // After a restart, the ledger still deduplicates.
     server.kill();
-    let server = listener(&out);
+    let server = listener(&store);
     let address = self::address(&server);
     assert_eq!(
         post(&address, &callback("u1", SECRET)),
@@ -109,18 +119,155 @@ fn verified_callbacks_are_stored_once_and_bad_ones_refused() {
         post(&address, &callback("u3", SECRET)),
         (200, "OK".to_owned())
     );
-    let users: Vec<_> = lines(&out)
+    let users: Vec<_> = exported(&store)
         .iter()
-        .map(|line| line["userId"].as_str().unwrap().to_owned())
+        .map(|state| state["userId"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(users, ["u1", "u3"]);
+    assert_eq!(events(&store, "u1"), 2);
+}
+
+#[test]
+fn the_store_comes_from_the_environment_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_url(dir.path());
+    let server = Server::spawn(
+        kyc()
+            .args([
+                "callback",
+                "listen",
+                "--listen",
+                "127.0.0.1:0",
+                "--secret",
+                SECRET,
+            ])
+            .env("KYC_STORE", &store),
+    );
+    assert_eq!(
+        post(&address(&server), &callback("env-1", SECRET)),
+        (200, "OK".to_owned())
+    );
+    assert_eq!(shown(&store, "env-1")["authenticationStatus"], "2");
+
+    // Without flag or variable: sqlite://kyc.db in the working directory.
+    let output = run(kyc()
+        .current_dir(dir.path())
+        .env_remove("KYC_STORE")
+        .args(["ledger", "summary", "--json"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.path().join("kyc.db").is_file());
+}
+
+#[test]
+fn an_unusable_ledger_stops_the_listener_before_it_listens() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (path, what) in [
+        (dir.path().to_owned(), "directory"),
+        (fifo, "FIFO"),
+        ("/dev/null".into(), "device"),
+    ] {
+        let output = run(kyc()
+            .args([
+                "callback",
+                "listen",
+                "--listen",
+                "127.0.0.1:0",
+                "--secret",
+                SECRET,
+                "--store",
+            ])
+            .arg(format!("sqlite://{}", path.display())));
+        assert_eq!(output.status.code(), Some(1));
+        let message = stderr(&output);
+        assert!(
+            message.contains("--store") && message.contains(what),
+            "{message}"
+        );
+        assert!(!String::from_utf8_lossy(&output.stdout).contains("listening"));
+    }
+    let output = run(kyc().args(["ledger", "summary", "--store", "mysql://x/y"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("--store"), "{}", stderr(&output));
+}
+
+/// Runs `sql` with psql on the test server, or `None` when there is no server (or no psql).
+fn psql(url: &str, sql: &str) -> Option<()> {
+    let output = std::process::Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        .output()
+        .ok()?;
+    output.status.success().then_some(())
+}
+
+#[test]
+fn a_failed_write_is_never_ok() {
+    // On PostgreSQL, in a schema of its own: the ledger's table is renamed away while the
+    // listener runs, so its writes fail; it must answer 5xx, then OK once the table is back.
+    let admin = std::env::var("KYC_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let schema = format!("kyc_cli_{}_{}", std::process::id(), line!());
+    if psql(
+        &admin,
+        &format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"),
+    )
+    .is_none()
+    {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI=true and no PostgreSQL at {admin}"
+        );
+        // Straight to stderr, past the test harness's capture: a skip must be seen.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: PostgreSQL (or psql) not reachable at {admin}"
+        );
+        return;
+    }
+    let separator = if admin.contains('?') { '&' } else { '?' };
+    let store = format!("{admin}{separator}options=-c%20search_path%3D{schema}");
+    let server = listener(&store);
+    let address = address(&server);
+    assert_eq!(
+        post(&address, &callback("before", SECRET)),
+        (200, "OK".to_owned())
+    );
+    psql(
+        &admin,
+        &format!("ALTER TABLE {schema}.kyc_user RENAME TO kyc_user_away"),
+    )
+    .unwrap();
+    let (status, body) = post(&address, &callback("during", SECRET));
+    assert!(status >= 500, "{status} {body}");
+    assert_ne!(body, "OK");
+    psql(
+        &admin,
+        &format!("ALTER TABLE {schema}.kyc_user_away RENAME TO kyc_user"),
+    )
+    .unwrap();
+    assert_eq!(events(&store, "during"), 0, "nothing half-written");
+    assert_eq!(
+        post(&address, &callback("during", SECRET)),
+        (200, "OK".to_owned())
+    );
+    assert_eq!(events(&store, "during"), 1);
+    drop(server);
+    psql(&admin, &format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }
 
 #[test]
 fn the_sandbox_delivers_to_the_listener() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results.jsonl");
-    let listener = listener(&out);
+    let store = store_url(dir.path());
+    let listener = listener(&store);
     let sandbox = sandbox();
     let output = run(against(&sandbox).args([
         "apply",
@@ -132,16 +279,17 @@ fn the_sandbox_delivers_to_the_listener() {
         "テスト014",
     ]));
     assert!(output.status.success(), "{}", stderr(&output));
-    eventually("the callback to be stored", || lines(&out).len() == 1);
-    assert_eq!(lines(&out)[0]["userId"], "approve-cb-1");
-    assert_eq!(lines(&out)[0]["authenticationStatus"], "2");
+    eventually("the callback to be stored", || exported(&store).len() == 1);
+    let state = &exported(&store)[0];
+    assert_eq!(state["userId"], "approve-cb-1");
+    assert_eq!(state["authenticationStatus"], "2");
 }
 
 #[test]
 fn concurrent_duplicate_deliveries_are_stored_once() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results.jsonl");
-    let server = listener(&out);
+    let store = store_url(dir.path());
+    let server = listener(&store);
     let address = address(&server);
     let body = callback("dup-1", SECRET);
     let answers: Vec<(u16, String)> = std::thread::scope(|scope| {
@@ -157,8 +305,8 @@ fn concurrent_duplicate_deliveries_are_stored_once() {
         "{answers:?}"
     );
     assert_eq!(
-        lines(&out).len(),
+        events(&store, "dup-1"),
         1,
-        "sixteen deliveries of one callback, one line"
+        "sixteen deliveries of one callback, one event"
     );
 }

@@ -141,6 +141,10 @@ fn demo_runs_the_whole_flow() {
     assert!(out.contains("demo finished"), "{out}");
     assert!(out.contains("refused once on purpose"), "{out}");
     assert!(out.contains("rejected"), "{out}");
+    assert!(
+        out.contains("ledger summary") && out.contains("total"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -152,6 +156,10 @@ fn every_subcommand_has_examples_in_its_help() {
         &["sandbox"],
         &["callback", "listen"],
         &["batch"],
+        &["reconcile"],
+        &["ledger", "show"],
+        &["ledger", "summary"],
+        &["ledger", "export"],
         &["demo"],
     ] {
         let output = run(kyc().args(command).arg("--help"));

@@ -3,8 +3,10 @@
 //!
 //! - `support`: spawning the binary, reading the address a server printed, cleaning up;
 //! - `commands`: sign, apply, status, errors, demo;
-//! - `callbacks`: `kyc callback listen` (verify, durable append, dedupe, refusals, restart);
-//! - `batch`: a batch run, and a run killed midway then resumed;
+//! - `callbacks`: `kyc callback listen` (verify, recorded before OK, dedupe, refusals, restart,
+//!   unusable ledgers, failed writes);
+//! - `batch`: batch runs into the ledger (resume, retries, malformed rows), then `kyc ledger`
+//!   and `kyc reconcile` over them;
 //! - `sandbox_control`: `kyc sandbox decide` / `resend` against a running sandbox;
 //! - `security`: slow-loris, huge, nested, non-UTF-8 and forged callbacks against the listener,
 //!   header injection through flags, and no secret, signature or name in any output.

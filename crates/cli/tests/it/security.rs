@@ -18,7 +18,7 @@ use kyc_test_support::assert_none_leaked;
 use kyc_test_support::callbacks::{reshaped, sign_of, signed};
 use kyc_test_support::loris::{BOUND, HALF_PREFACE, stall_blocking, status_and_body as parse};
 
-use crate::support::{MERCHANT, SECRET, eventually, kyc, run, stderr, stdout};
+use crate::support::{MERCHANT, SECRET, eventually, exported, kyc, run, stderr, stdout, store_url};
 
 const NAME: &str = "ヤマダタロウ";
 /// The secret of the leak test: not the default test secret, which `kyc sandbox` prints.
@@ -70,19 +70,16 @@ fn listener_with(dir: &Path, secret: &str, extra: &[&str]) -> Process {
     Process::spawn(
         kyc()
             .args(extra)
-            .args(["callback", "listen", "--listen", "127.0.0.1:0", "--out"])
-            .arg(dir.join("results.jsonl"))
+            .args(["callback", "listen", "--listen", "127.0.0.1:0", "--store"])
+            .arg(store_url(dir))
             .env("KYC_APP_SECRET", secret),
         &dir.join("listener.stderr"),
     )
 }
 
-fn stored(dir: &Path) -> Vec<String> {
-    std::fs::read_to_string(dir.join("results.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect()
+/// The users the listener's ledger holds, one exported JSON line each.
+fn stored(dir: &Path) -> Vec<serde_json::Value> {
+    exported(&store_url(dir))
 }
 
 /// Sends `bytes` on a fresh connection and reads until the server closes it; the status and
@@ -122,8 +119,8 @@ fn the_listener_cuts_slow_loris_connections_and_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let server = Process::spawn(
         kyc()
-            .args(["callback", "listen", "--listen", "127.0.0.1:0", "--out"])
-            .arg(dir.path().join("results.jsonl"))
+            .args(["callback", "listen", "--listen", "127.0.0.1:0", "--store"])
+            .arg(store_url(dir.path()))
             .args([
                 "--header-read-timeout",
                 "300ms",
@@ -173,8 +170,6 @@ fn the_listener_cuts_slow_loris_connections_and_keeps_serving() {
         "127.0.0.1:0",
         "--secret",
         SECRET,
-        "--out",
-        "unused.jsonl",
         "--header-read-timeout",
         "0s",
     ]));

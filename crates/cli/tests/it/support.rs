@@ -103,3 +103,33 @@ pub(crate) fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// The URL of a SQLite ledger in `dir`.
+pub(crate) fn store_url(dir: &std::path::Path) -> String {
+    format!("sqlite://{}/kyc.db", dir.display())
+}
+
+/// Every user's state in the ledger at `store`, through `kyc ledger export --format jsonl`.
+pub(crate) fn exported(store: &str) -> Vec<serde_json::Value> {
+    let output = run(kyc().args(["ledger", "export", "--format", "jsonl", "--store", store]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every line is whole JSON"))
+        .collect()
+}
+
+/// `kyc ledger show --user-id USER --json` on the ledger at `store`.
+pub(crate) fn shown(store: &str, user: &str) -> serde_json::Value {
+    let output = run(kyc().args([
+        "ledger",
+        "show",
+        "--json",
+        "--user-id",
+        user,
+        "--store",
+        store,
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_str(&stdout(&output)).expect("one JSON object")
+}

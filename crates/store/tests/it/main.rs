@@ -5,6 +5,7 @@
 //!   per backend;
 //! - `rules`: the suite every backend must pass, one test per rule of the crate docs;
 //! - `receiver`: the ledger behind `kyc_client::CallbackService`, on both backends;
+//! - `reconcile`: `Reconciler` against the sandbox (the `client` feature), on both backends;
 //! - `sqlite`: what only the SQLite backend has (the file it is given, WAL mode).
 //!
 //! PostgreSQL tests need the `postgres` feature (`cargo test -p kyc-store --all-features`) and
@@ -14,6 +15,8 @@
 #[macro_use]
 mod support;
 mod receiver;
+#[cfg(feature = "client")]
+mod reconcile;
 mod rules;
 #[cfg(feature = "sqlite")]
 mod sqlite;

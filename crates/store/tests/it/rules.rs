@@ -26,6 +26,8 @@ both_backends!(
     a_failed_write_leaves_nothing_half_written,
     a_timeout_never_cuts_a_write_in_half,
     concurrent_deliveries_of_one_callback_make_one_new,
+    many_concurrent_records_are_each_stored_once,
+    applications_recorded_together_follow_the_rules,
     concurrent_claimers_never_share_a_user,
     any_delivery_order_ends_in_the_same_state,
     reconnecting_keeps_the_data_and_the_schema_version,
@@ -771,4 +773,71 @@ async fn the_handler_succeeds_once_stored(db: &Db) {
     handler(callback(&u, "1", None, 5)).await.unwrap();
     handler(callback(&u, "1", None, 5)).await.unwrap(); // a retry is stored already: OK again
     assert_eq!(db.ledger().history(&u).await.unwrap().len(), 1);
+}
+
+/// Many records at once (on SQLite, committed together by its writer): each answer is its
+/// own, each distinct body is stored once, each retry is a duplicate.
+async fn many_concurrent_records_are_each_stored_once(db: &Db) {
+    let users: Vec<_> = (0..100).map(|_| user("many")).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..2 {
+        for (i, u) in users.iter().enumerate() {
+            let (ledger, u) = (db.ledger().clone(), u.clone());
+            let status = if i % 2 == 0 { "2" } else { "3" };
+            tasks.spawn(async move {
+                let recorded = ledger
+                    .record_callback(&callback(&u, status, None, 1_000 + i as u64))
+                    .await
+                    .unwrap();
+                (round, recorded)
+            });
+        }
+    }
+    let mut answers = std::collections::HashMap::<Recorded, usize>::new();
+    while let Some(done) = tasks.join_next().await {
+        *answers.entry(done.unwrap().1).or_default() += 1;
+    }
+    assert_eq!(answers.get(&Recorded::New), Some(&100), "{answers:?}");
+    assert_eq!(answers.get(&Recorded::Duplicate), Some(&100), "{answers:?}");
+    for (i, u) in users.iter().enumerate() {
+        assert_eq!(db.ledger().history(u).await.unwrap().len(), 1);
+        let expected = if i % 2 == 0 {
+            AuthenticationStatus::Approved
+        } else {
+            AuthenticationStatus::Rejected
+        };
+        assert_eq!(
+            db.ledger().state(u).await.unwrap().unwrap().status(),
+            Some(&expected)
+        );
+    }
+}
+
+async fn applications_recorded_together_follow_the_rules(db: &Db) {
+    let (a, b) = (user("together"), user("together"));
+    let accepted = ApplicationOutcome::Accepted(AuthenticationStatus::Pending);
+    let refused = ApplicationOutcome::Refused {
+        code: "transport".into(),
+        reason: None,
+        retryable: true,
+    };
+    let rows = [
+        (&a, t(1_000), &accepted),
+        (&b, t(1_000), &refused),
+        (&a, t(1_000), &accepted),
+    ];
+    let recorded = db.ledger().record_applications(&rows).await.unwrap();
+    assert_eq!(
+        recorded,
+        [Recorded::New, Recorded::New, Recorded::Duplicate]
+    );
+    assert_eq!(
+        db.ledger().state(&a).await.unwrap().unwrap().applications(),
+        1
+    );
+    let history = db.ledger().history(&b).await.unwrap();
+    assert!(history[0].is_retryable() && history[0].status().is_none());
+    // All duplicates: nothing changes.
+    let again = db.ledger().record_applications(&rows[..1]).await.unwrap();
+    assert_eq!(again, [Recorded::Duplicate]);
 }

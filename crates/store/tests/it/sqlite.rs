@@ -105,3 +105,22 @@ async fn an_in_memory_ledger_works_for_its_lifetime() {
     }
     ledger.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_first_connects_to_one_new_file_all_succeed() {
+    // As processes starting together on a new ledger: one migrates, the others find it done.
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/kyc.db", dir.path().display());
+        let connects: Vec<_> = (0..8)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(async move { kyc_store::Ledger::connect(&url).await })
+            })
+            .collect();
+        for connect in connects {
+            let ledger = connect.await.unwrap().expect("every connect succeeds");
+            ledger.close().await;
+        }
+    }
+}
