@@ -50,8 +50,9 @@ pub(crate) struct ListenArgs {
     header_read_timeout: Duration,
 
     /// How long one request may take, reading the body and storing the result included,
-    /// before it is answered 408 (never OK, so the provider retries).
-    #[arg(long, default_value = "30s", value_parser = parse_timeout)]
+    /// before it is answered 408 or 503 (never OK, so the provider retries). The default
+    /// answers inside the provider's 10 s window, as the library's `CallbackService` does.
+    #[arg(long, default_value = "8s", value_parser = parse_timeout)]
     request_timeout: Duration,
 }
 
