@@ -11,17 +11,22 @@ use crate::support::{
     SECRET, Server, against, eventually, exported, kyc, run, sandbox, shown, stderr, store_url,
 };
 
-fn listener(store: &str) -> Server {
-    Server::spawn(kyc().args([
+/// `kyc callback listen` on a free loopback port with the test secret, no `--store` yet.
+fn listen() -> std::process::Command {
+    let mut command = kyc();
+    command.args([
         "callback",
         "listen",
         "--listen",
         "127.0.0.1:0",
         "--secret",
         SECRET,
-        "--store",
-        store,
-    ]))
+    ]);
+    command
+}
+
+fn listener(store: &str) -> Server {
+    Server::spawn(listen().args(["--store", store]))
 }
 
 /// The `host:port` a listener printed (`listening on http://host:port/`).
@@ -131,18 +136,7 @@ fn verified_callbacks_are_stored_once_and_bad_ones_refused() {
 fn the_store_comes_from_the_environment_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_url(dir.path());
-    let server = Server::spawn(
-        kyc()
-            .args([
-                "callback",
-                "listen",
-                "--listen",
-                "127.0.0.1:0",
-                "--secret",
-                SECRET,
-            ])
-            .env("KYC_STORE", &store),
-    );
+    let server = Server::spawn(listen().env("KYC_STORE", &store));
     assert_eq!(
         post(&address(&server), &callback("env-1", SECRET)),
         (200, "OK".to_owned())
@@ -174,16 +168,8 @@ fn an_unusable_ledger_stops_the_listener_before_it_listens() {
         (fifo, "FIFO"),
         ("/dev/null".into(), "device"),
     ] {
-        let output = run(kyc()
-            .args([
-                "callback",
-                "listen",
-                "--listen",
-                "127.0.0.1:0",
-                "--secret",
-                SECRET,
-                "--store",
-            ])
+        let output = run(listen()
+            .arg("--store")
             .arg(format!("sqlite://{}", path.display())));
         assert_eq!(output.status.code(), Some(1));
         let message = stderr(&output);
