@@ -187,8 +187,10 @@ impl Reconciler {
     }
 
     /// Runs [`run_once`](Self::run_once) at once and then every `interval`, at `clock`'s
-    /// time, until `shutdown` completes; returns the runs' reports added up. A run under way
-    /// when `shutdown` completes is abandoned: its unanswered claims end with their lease.
+    /// time, until `shutdown` completes; returns the runs' reports added up. `shutdown` is
+    /// heeded between runs: a run under way finishes first (at most one claimed chunk, at the
+    /// configured rate), so every answer it recorded is in the report and no claim is left to
+    /// wait out its lease.
     ///
     /// # Errors
     ///
@@ -212,10 +214,7 @@ impl Reconciler {
                 () = &mut shutdown => return Ok(total),
                 _ = ticks.tick() => {}
             }
-            tokio::select! {
-                () = &mut shutdown => return Ok(total),
-                report = self.run_once(clock.now()) => total.add(report?),
-            }
+            total.add(self.run_once(clock.now()).await?);
         }
     }
 
