@@ -114,7 +114,7 @@ fn csv_rule(err: &csv::Error) -> &'static str {
 ///
 /// # Errors
 ///
-/// Never for a bad line (that is the line's error); the `Result` matches [`csv`].
+/// Never for a bad line (that is the line's error); the `Result` matches [`csv()`].
 pub(crate) fn jsonl(input: &[u8]) -> anyhow::Result<Parsed> {
     let mut parsed = Parsed::default();
     for (number, line) in lines(input) {
