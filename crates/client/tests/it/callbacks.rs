@@ -4,15 +4,14 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use kyc_client::types::{AuthenticationStatus, Callback};
 use kyc_client::{CallbackService, serve_callbacks};
 use kyc_sign::SigningKey;
 use kyc_test_support::callbacks::signed;
-use kyc_transport::Transport;
 use tokio::net::TcpListener;
 
-use crate::support::SECRET;
+use crate::support::{SECRET, post};
 
 struct Receiver {
     url: http::Uri,
@@ -70,16 +69,6 @@ fn signed_callback(secret: &str) -> Vec<u8> {
         Some("The file and type do not match"),
         secret,
     )
-}
-
-async fn post(url: &http::Uri, body: Vec<u8>) -> (StatusCode, Bytes) {
-    let transport = Transport::builder().build().unwrap();
-    let response = transport
-        .post_json(url, HeaderMap::new(), body.into())
-        .await
-        .unwrap();
-    let (status, _, body) = response.into_parts();
-    (status, body)
 }
 
 #[tokio::test]

@@ -7,13 +7,12 @@ use std::time::Duration;
 
 use axum::Router;
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use kyc_client::types::{AuthenticationStatus, Callback, Timestamp, UserId};
 use kyc_client::{CallbackService, Handled, SigningKey};
-use kyc_transport::Transport;
 use tokio::net::TcpListener;
 
-use crate::support::SECRET;
+use crate::support::{SECRET, post};
 
 fn signed_callback(secret: &str) -> Vec<u8> {
     Callback::new(
@@ -33,16 +32,6 @@ async fn serve(router: Router, path: &str) -> http::Uri {
         .unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
     url
-}
-
-async fn post(url: &http::Uri, body: Vec<u8>) -> (StatusCode, Bytes) {
-    let transport = Transport::builder().build().unwrap();
-    let response = transport
-        .post_json(url, HeaderMap::new(), body.into())
-        .await
-        .unwrap();
-    let (status, _, body) = response.into_parts();
-    (status, body)
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use kyc_transport::multipart::Form;
-use kyc_transport::{Certificate, Error};
+use kyc_transport::{Certificate, Error, Transport};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 
@@ -257,18 +257,25 @@ async fn serve_h2(
     (addr, connections)
 }
 
+/// A transport trusting a fresh HTTP/2 test server (see `serve_h2`), its URL, and the server's
+/// count of accepted connections.
+async fn h2_origin(one_each: bool) -> (Transport, http::Uri, Arc<std::sync::atomic::AtomicUsize>) {
+    let cert = test_cert();
+    let (addr, connections) = serve_h2(&cert, one_each).await;
+    let transport = support::builder()
+        .add_root_certificate(Certificate::from_der(cert.der.to_vec()))
+        .build()
+        .expect("builds");
+    let uri = format!("https://127.0.0.1:{}/", addr.port())
+        .parse()
+        .expect("uri");
+    (transport, uri, connections)
+}
+
 #[tokio::test]
 async fn http2_connections_are_shared_and_replaced_when_the_server_leaves() {
     for (one_each, expected) in [(false, 1), (true, 3)] {
-        let cert = test_cert();
-        let (addr, connections) = serve_h2(&cert, one_each).await;
-        let transport = support::builder()
-            .add_root_certificate(Certificate::from_der(cert.der.to_vec()))
-            .build()
-            .expect("builds");
-        let uri: http::Uri = format!("https://127.0.0.1:{}/", addr.port())
-            .parse()
-            .expect("uri");
+        let (transport, uri, connections) = h2_origin(one_each).await;
         for i in 0..3 {
             let response = transport
                 .post_form(&uri, HeaderMap::new(), &Form::new().text("userId", "u1"))
@@ -286,15 +293,7 @@ async fn http2_connections_are_shared_and_replaced_when_the_server_leaves() {
 
 #[tokio::test]
 async fn concurrent_first_requests_share_one_http2_connection() {
-    let cert = test_cert();
-    let (addr, connections) = serve_h2(&cert, false).await;
-    let transport = support::builder()
-        .add_root_certificate(Certificate::from_der(cert.der.to_vec()))
-        .build()
-        .expect("builds");
-    let uri: http::Uri = format!("https://127.0.0.1:{}/", addr.port())
-        .parse()
-        .expect("uri");
+    let (transport, uri, connections) = h2_origin(false).await;
     let mut requests = tokio::task::JoinSet::new();
     for _ in 0..16 {
         let (transport, uri) = (transport.clone(), uri.clone());
