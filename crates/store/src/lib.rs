@@ -21,8 +21,10 @@
 //!    failReason, identity)`, where final (approved, rejected) sorts above not final: a later
 //!    event replaces an earlier one, and a non-final event (`0`, `1`, or a status added later)
 //!    as old as or older than a final one never replaces it. An event kept in the history
-//!    without changing the state is [`Recorded::Stale`]. The order is total, so any order of
-//!    delivering the same events ends in the same state.
+//!    without changing the state is [`Recorded::Stale`]. Texts compare byte by byte (no
+//!    `failReason` as an empty one), whatever the database's collation, so both backends
+//!    decide alike. The order is total, so any order of delivering the same events ends in
+//!    the same state.
 //! 3. **A new application opens a new attempt.** An accepted application is an event with the
 //!    status its answer carried (usually pending) at its own time: after a rejection, a later
 //!    application makes the user pending again, and the history keeps the earlier attempt
@@ -36,9 +38,11 @@
 //!    transaction runs on its own task, so a caller that stops waiting (a timeout) does not
 //!    cut it: it still commits or rolls back whole, and a retry of a write that did commit
 //!    is a duplicate, never a second event. On SQLite, which has one writer at a time, the
-//!    records waiting at the same moment are committed together by one writer task (one sync
-//!    to disk for the group); each call still returns only after the commit that holds its
-//!    record, and a failed group fails every call in it. Calls need a Tokio runtime.
+//!    records waiting at the same moment are committed together by one writer task, on a
+//!    connection of its own (one sync to disk for the group); each call still returns only
+//!    after the commit that holds its record, and a failed group fails every call in it.
+//!    Records written together end exactly as if written one by one. Calls need a Tokio
+//!    runtime.
 //! 5. **Reconciliation** polls users whose status is not final and whose latest
 //!    status-carrying event is older than a cut-off ([`DEFAULT_CUTOFF`], 25 h: past the
 //!    provider's retry window). [`Ledger::claim_due`] takes them under a lease (PostgreSQL:

@@ -22,34 +22,41 @@ pub(crate) const POSTGRES: Dialect = Dialect {
     claim: CLAIM_POSTGRES,
 };
 
-/// Step 1 of a record: the event, once. No row inserted means a duplicate.
-pub(crate) const INSERT_EVENT: &str = "\
-INSERT INTO kyc_event (identity, user_id, kind, status, rank, at, fail_reason, code, retryable)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (identity) DO NOTHING";
+// A write is three statements per batch of rows (see `Ledger::write`), each built with
+// `QueryBuilder::push_values`, whatever the number of rows: the text below, then one row of
+// binds per event or user, then the `_END` text.
 
-/// Step 2: the user's row exists (and is locked until commit on PostgreSQL), counts accepted
-/// applications and keeps the latest status-carrying time (`$3` is NULL for none).
-pub(crate) const UPSERT_USER: &str = "\
-INSERT INTO kyc_user (user_id, applications, last_event_at) VALUES ($1, $2, $3)
+/// Step 1: the events, each once. The identities returned are those inserted; an event not
+/// returned is a duplicate.
+pub(crate) const INSERT_EVENTS: &str = "INSERT INTO kyc_event (identity, user_id, kind, status, rank, at, fail_reason, code, retryable) ";
+pub(crate) const INSERT_EVENTS_END: &str = " ON CONFLICT (identity) DO NOTHING RETURNING identity";
+
+/// Step 2, for the users of the new events, one row each: the user's row exists (and is
+/// locked until commit on PostgreSQL), counts accepted applications and keeps the latest
+/// status-carrying time (NULL for none). It returns the event deciding each user's state now.
+pub(crate) const UPSERT_USERS: &str =
+    "INSERT INTO kyc_user (user_id, applications, last_event_at) ";
+pub(crate) const UPSERT_USERS_END: &str = "
 ON CONFLICT (user_id) DO UPDATE SET
     applications = kyc_user.applications + excluded.applications,
     last_event_at = CASE
         WHEN kyc_user.last_event_at IS NULL OR excluded.last_event_at > kyc_user.last_event_at
         THEN excluded.last_event_at
         ELSE kyc_user.last_event_at
-    END";
+    END
+RETURNING user_id, status_at, status_rank, status, status_reason, status_identity";
 
-/// Step 3, for an event with a status: it becomes the current state when it comes after the
-/// deciding event in the ordering `(timestamp, rank, status, failReason, identity)`. One row
-/// updated means new, none means stale.
-pub(crate) const ADVANCE_STATE: &str = "\
-UPDATE kyc_user
-SET status = $2, status_rank = $3, status_at = $4, status_reason = $5, status_identity = $6
-WHERE user_id = $1
-  AND (status_at IS NULL
-       OR ($4, $3, $2, $7, $6)
-          > (status_at, status_rank, status, COALESCE(status_reason, ''), status_identity))";
+/// Step 3, for the users whose state a new event decides now: the new deciding event. Every
+/// row exists since step 2, so this upsert only ever updates.
+pub(crate) const SET_STATES: &str = "\
+INSERT INTO kyc_user (user_id, status_at, status_rank, status, status_reason, status_identity) ";
+pub(crate) const SET_STATES_END: &str = "
+ON CONFLICT (user_id) DO UPDATE SET
+    status_at = excluded.status_at,
+    status_rank = excluded.status_rank,
+    status = excluded.status,
+    status_reason = excluded.status_reason,
+    status_identity = excluded.status_identity";
 
 pub(crate) const SELECT_STATE: &str = "\
 SELECT user_id, status, status_at, status_reason, applications, last_event_at

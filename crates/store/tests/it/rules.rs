@@ -28,6 +28,7 @@ both_backends!(
     concurrent_deliveries_of_one_callback_make_one_new,
     many_concurrent_records_are_each_stored_once,
     applications_recorded_together_follow_the_rules,
+    many_events_written_together_end_as_if_written_one_by_one,
     concurrent_claimers_never_share_a_user,
     any_delivery_order_ends_in_the_same_state,
     reconnecting_keeps_the_data_and_the_schema_version,
@@ -840,4 +841,95 @@ async fn applications_recorded_together_follow_the_rules(db: &Db) {
     // All duplicates: nothing changes.
     let again = db.ledger().record_applications(&rows[..1]).await.unwrap();
     assert_eq!(again, [Recorded::Duplicate]);
+}
+
+/// More rows than one statement takes (the write splits them), for a few users, in a shuffled
+/// order: statuses of both ranks, equal timestamps, refusals, copies within the batch and rows
+/// already stored. Written in one call, each ends as it does written one call at a time.
+async fn many_events_written_together_end_as_if_written_one_by_one(db: &Db) {
+    let statuses = ["0", "1", "2", "3"].map(AuthenticationStatus::from_wire);
+    let refused = ApplicationOutcome::Refused {
+        code: "9001".into(),
+        reason: Some("rate limited".into()),
+        retryable: true,
+    };
+    let outcomes: Vec<ApplicationOutcome> = statuses
+        .iter()
+        .cloned()
+        .map(ApplicationOutcome::Accepted)
+        .chain([refused])
+        .collect();
+    let one_by_one: Vec<_> = (0..5).map(|_| user("single")).collect();
+    let together: Vec<_> = (0..5).map(|_| user("together")).collect();
+    // A fixed pseudo-random sequence (the same on every run).
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |below: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % below
+    };
+    let mut plan: Vec<(usize, u64, usize)> = (0..2_500)
+        .map(|_| (next(5) as usize, 1_000 + next(400), next(5) as usize))
+        .collect();
+    let copies: Vec<_> = (0..300).map(|i| plan[i * 7]).collect();
+    plan.extend(copies);
+    // Some rows are stored before the batch.
+    for &(u, at, outcome) in &plan[..50] {
+        db.ledger()
+            .record_application(&together[u], t(at), &outcomes[outcome])
+            .await
+            .unwrap();
+    }
+
+    let mut expected = Vec::new();
+    for &(u, at, outcome) in &plan[..50] {
+        db.ledger()
+            .record_application(&one_by_one[u], t(at), &outcomes[outcome])
+            .await
+            .unwrap();
+    }
+    for &(u, at, outcome) in &plan {
+        let recorded = db
+            .ledger()
+            .record_application(&one_by_one[u], t(at), &outcomes[outcome])
+            .await
+            .unwrap();
+        expected.push(recorded);
+    }
+    let rows: Vec<_> = plan
+        .iter()
+        .map(|&(u, at, outcome)| (&together[u], t(at), &outcomes[outcome]))
+        .collect();
+    let recorded = db.ledger().record_applications(&rows).await.unwrap();
+
+    assert_eq!(recorded, expected);
+    for kind in [Recorded::New, Recorded::Duplicate, Recorded::Stale] {
+        assert!(
+            recorded.contains(&kind),
+            "the plan yields every outcome: {kind:?}"
+        );
+    }
+    // Everything of a state but the user.
+    let view = |s: kyc_store::UserState| {
+        let reason = s.fail_reason().map(str::to_owned);
+        let status = s.status().cloned();
+        (
+            status,
+            s.timestamp(),
+            reason,
+            s.applications(),
+            s.last_event_at(),
+        )
+    };
+    for (single, batch) in one_by_one.iter().zip(&together) {
+        assert_eq!(
+            view(db.ledger().state(single).await.unwrap().unwrap()),
+            view(db.ledger().state(batch).await.unwrap().unwrap()),
+        );
+        assert_eq!(
+            db.ledger().history(single).await.unwrap(),
+            db.ledger().history(batch).await.unwrap()
+        );
+    }
 }
