@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Figures for the kyc-store ledger behind `kyc` (release build; scripted runs, not timed tests).
 #   d  durable acks/s at 64 in flight: the JSONL receiver of the commit before the ledger
-#      (OLD_KYC, built from OLD_REV when unset) vs SQLite, then PostgreSQL beside pgbench
-#      running the same insert transaction;
+#      (OLD_KYC, built from OLD_REV when unset) vs SQLite, in ACKS_ROUNDS (3) interleaved
+#      rounds, then PostgreSQL beside pgbench running the same transaction;
 #   c  1,000,000 stored results: the listener's start time and RSS;
 #   a  a flood of distinct callbacks over 3 replicas on one PostgreSQL (and 1 SQLite receiver)
 #      with repeated SIGKILLs and restarts, senders retrying until OK: each acknowledged
@@ -11,6 +11,8 @@
 #      stored; after space returns and a restart, nothing acknowledged is missing;
 #   e  `kyc batch` of 100,000 users against the sandbox, users/s.
 # Usage: bash benches/scripts/ledger-figures.sh [d c a b e]   (default: all)
+# The load is `callback-load` (benches/src/bin/callback-load.rs): one thread, so that the
+# receiver has the other core of a small machine.
 # OLD_KYC / NEW_KYC: binaries already built (see below). PostgreSQL: KYC_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test); each
 # part works in a database of its own, dropped at the end.
 set -euo pipefail
@@ -19,7 +21,6 @@ parts=${*:-d c a b e}
 repo=$PWD
 pg=${KYC_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 pg_server=${pg%/*}
-load="python3 $repo/benches/scripts/callback_load.py"
 secret=TEST_SECRET_DO_NOT_USE
 work=$(mktemp -d)
 databases=()
@@ -39,6 +40,10 @@ if [ -z "${NEW_KYC:-}" ]; then
 fi
 cp "$NEW_KYC" "$work/kyc"
 kyc=$work/kyc
+# The load: signed callbacks, 64 in flight, each retried until OK (benches/src/bin/callback-load.rs).
+cargo build --release -p kyc-benches --bin callback-load --quiet
+cp target/release/callback-load "$work/callback-load"
+load=$work/callback-load
 
 new_database() { # a fresh PostgreSQL database; prints its URL
     local name="kyc_fig_$$_$1"
@@ -78,37 +83,48 @@ part_d() {
         cargo build --release -p kyc-cli --quiet # put the new binary back in target/
         OLD_KYC=$work/kyc-old
     fi
-    local port
-    port=$(free_port); listen "$port" - "$OLD_KYC" --out "$work/old.jsonl"
-    echo -n "JSONL (previous commit): "; $load --targets "127.0.0.1:$port" --count "$n" --prefix old
-    kill "$listener_pid"; wait "$listener_pid" 2>/dev/null || true
-    echo "  lines: $(wc -l <"$work/old.jsonl")"
+    # Rounds of JSONL then SQLite, each on a fresh file: the machine's speed drifts, so each
+    # round's ratio compares runs a few seconds apart, and the median round is the figure.
+    local port ratios=()
+    for round in $(seq "${ACKS_ROUNDS:-3}"); do
+        rm -f "$work/old.jsonl" "$work/acks.db"*
+        port=$(free_port); listen "$port" - "$OLD_KYC" --out "$work/old.jsonl"
+        local old; old=$($load --targets "127.0.0.1:$port" --count "$n" --prefix "old$round")
+        kill "$listener_pid"; wait "$listener_pid" 2>/dev/null || true
+        echo "round $round JSONL (previous commit): $old; lines: $(wc -l <"$work/old.jsonl")"
 
-    port=$(free_port); listen "$port" "sqlite://$work/acks.db"
-    echo -n "SQLite:                  "; $load --targets "127.0.0.1:$port" --count "$n" --prefix sqlite
-    kill "$listener_pid"; wait "$listener_pid" 2>/dev/null || true
-    echo "  stored (events, users): $(stored_sqlite "$work/acks.db")"
+        port=$(free_port); listen "$port" "sqlite://$work/acks.db"
+        local new; new=$($load --targets "127.0.0.1:$port" --count "$n" --prefix "sqlite$round")
+        kill "$listener_pid"; wait "$listener_pid" 2>/dev/null || true
+        echo "round $round SQLite:                  $new; stored (events, users): $(stored_sqlite "$work/acks.db")"
+        ratios+=("$(python3 -c "import json,sys; print(round(json.loads(sys.argv[2])['acks_per_s'] / json.loads(sys.argv[1])['acks_per_s'], 2))" "$old" "$new")")
+    done
+    echo "SQLite / JSONL per round: ${ratios[*]}; median $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
 
     local url; url=$(new_database acks)
     port=$(free_port); listen "$port" "$url"
-    echo -n "PostgreSQL:              "; $load --targets "127.0.0.1:$port" --count "$n" --prefix pg
+    echo -n "PostgreSQL:                      "; $load --targets "127.0.0.1:$port" --count "$n" --prefix pg
     kill "$listener_pid"; wait "$listener_pid" 2>/dev/null || true
     echo "  stored (events, users): $(stored_pg "$url")"
-    # The baseline: the same transaction (event insert, user upsert, state update) by pgbench.
+    # The baseline: the same transaction by pgbench, for one callback: the event, the user
+    # (returning its state), the new state; the statements the ledger sends, one row each.
     cat >"$work/insert.sql" <<'SQL'
 \set n random(1, 1000000000)
 BEGIN;
 INSERT INTO kyc_event (identity, user_id, kind, status, rank, at, fail_reason, code, retryable)
 VALUES (sha256(('b' || :n || '-' || :client_id)::bytea), 'b-' || :n || '-' || :client_id, 'callback', '2', 1, 1728609277476, NULL, NULL, false)
-ON CONFLICT (identity) DO NOTHING;
+ON CONFLICT (identity) DO NOTHING RETURNING identity;
 INSERT INTO kyc_user (user_id, applications, last_event_at) VALUES ('b-' || :n || '-' || :client_id, 0, 1728609277476)
-ON CONFLICT (user_id) DO UPDATE SET applications = kyc_user.applications + excluded.applications;
-UPDATE kyc_user SET status = '2', status_rank = 1, status_at = 1728609277476, status_reason = NULL,
-    status_identity = sha256(('b' || :n || '-' || :client_id)::bytea)
-WHERE user_id = 'b-' || :n || '-' || :client_id AND (status_at IS NULL OR status_at < 1728609277476);
+ON CONFLICT (user_id) DO UPDATE SET applications = kyc_user.applications + excluded.applications,
+    last_event_at = GREATEST(kyc_user.last_event_at, excluded.last_event_at)
+RETURNING user_id, status_at, status_rank, status, status_reason, status_identity;
+INSERT INTO kyc_user (user_id, status_at, status_rank, status, status_reason, status_identity)
+VALUES ('b-' || :n || '-' || :client_id, 1728609277476, 1, '2', NULL, sha256(('b' || :n || '-' || :client_id)::bytea))
+ON CONFLICT (user_id) DO UPDATE SET status_at = excluded.status_at, status_rank = excluded.status_rank,
+    status = excluded.status, status_reason = excluded.status_reason, status_identity = excluded.status_identity;
 COMMIT;
 SQL
-    echo -n "pgbench, same insert:    "
+    echo -n "pgbench, same transaction:       "
     pgbench -n -c 64 -j 2 -T 10 -f "$work/insert.sql" "$url" 2>/dev/null | grep -E "^tps" | head -1
 }
 
