@@ -25,7 +25,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use kyc_sign::{Settings, SigningKey};
+use kyc_proto::{AuthenticationStatus, CALLBACK_ACK, Callback, Timestamp, UserId};
+use kyc_sign::SigningKey;
 use tokio::net::TcpStream;
 
 const USAGE: &str = "usage: callback-load --targets HOST:PORT[,HOST:PORT...] --count N \
@@ -73,21 +74,14 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
 }
 
 /// The JSON body of callback `i`: approved, at its own millisecond, signed like the provider's.
-fn body(key: &SigningKey, user: &str, i: usize) -> Result<Bytes, kyc_sign::Error> {
-    let timestamp = (1_728_609_277_476 + i).to_string();
-    let fields = [
-        ("userId", user),
-        ("authenticationStatus", "2"),
-        ("timestamp", timestamp.as_str()),
-    ];
-    let sign = key.sign_fields(fields, &Settings::default())?;
-    let json = serde_json::json!({
-        "userId": user,
-        "authenticationStatus": "2",
-        "timestamp": timestamp,
-        "sign": sign.to_string(),
-    });
-    Ok(Bytes::from(json.to_string()))
+fn body(key: &SigningKey, user: &str, i: usize) -> Result<Bytes, kyc_proto::ValidationError> {
+    let callback = Callback::new(
+        UserId::new(user)?,
+        AuthenticationStatus::Approved,
+        None,
+        Timestamp::from_millis(1_728_609_277_476 + i as u64),
+    );
+    Ok(Bytes::from(callback.to_signed_json(key)))
 }
 
 /// What the slots share (one thread: no locks).
@@ -124,13 +118,15 @@ async fn post(
         let response = sender.send_request(request).await?;
         let status = response.status();
         let answer = response.into_body().collect().await?.to_bytes();
-        Ok::<_, hyper::Error>(status == http::StatusCode::OK && answer.as_ref() == b"OK")
+        Ok::<_, hyper::Error>(
+            status == http::StatusCode::OK && answer.as_ref() == CALLBACK_ACK.as_bytes(),
+        )
     };
     Ok(tokio::time::timeout(Duration::from_secs(30), exchange).await??)
 }
 
 /// One in-flight slot: takes the next callback, sends it until it is acknowledged, and so on.
-async fn slot(shared: Rc<Shared>, index: usize) -> Result<(), kyc_sign::Error> {
+async fn slot(shared: Rc<Shared>, index: usize) -> Result<(), kyc_proto::ValidationError> {
     let targets = &shared.args.targets;
     let mut turn = index;
     let mut sender = None;
